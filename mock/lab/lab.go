@@ -1,0 +1,157 @@
+// Package lab is the data model of a simulated StarlingX/OpenStack lab: compute hosts with their
+// sockets, NUMA nodes, CPUs and PCI devices, and the Nova configuration that decides which of
+// those devices can be passed through and under which alias. A lab is data, loaded from YAML
+// (fixtures/labs/*.yaml); everything else in the mock (scheduler, API, fake libvirtd) reads it.
+package lab
+
+import (
+	"fmt"
+	"time"
+)
+
+// Lab is one simulated cloud.
+type Lab struct {
+	// Name identifies the lab in reports and generated configs.
+	Name string `json:"name"`
+	// Region is the Keystone region of every endpoint (default RegionOne).
+	Region string `json:"region,omitempty"`
+	Nova   Nova   `json:"nova"`
+	Hosts  []Host `json:"hosts"`
+	// Images served by the minimal Glance (default: one image named "cirros").
+	Images []Image `json:"images,omitempty"`
+	// BootLatency is how long a server stays in BUILD before it turns ACTIVE or ERROR.
+	BootLatency Duration `json:"boot_latency,omitempty"`
+	// Faults are the lies the lab tells (see package mock/faults); `hwcert mock --fault` adds more.
+	Faults []string `json:"faults,omitempty"`
+}
+
+// Nova is the part of nova.conf (and of the API) that decides PCI passthrough behaviour.
+type Nova struct {
+	// MaxMicroversion is the highest compute API microversion served (default 2.104).
+	MaxMicroversion string `json:"max_microversion,omitempty"`
+	// Aliases are the [pci] alias entries, one per JSON object in nova.conf.
+	Aliases []Alias `json:"aliases"`
+	// DeviceSpec is [pci] device_spec: the devices exposed for passthrough. A device matches an
+	// entry when every field the entry sets matches. Empty means no device is exposed.
+	DeviceSpec []DeviceSpec `json:"device_spec"`
+	// PCINUMAAffinity chooses how PCI NUMA affinity is judged for multi-node guests:
+	// "upstream" (default): the device must be local to one of the guest's host NUMA nodes;
+	// "per-guest-node": the StarlingX document's reading, a local device for each guest node.
+	PCINUMAAffinity string `json:"pci_numa_affinity,omitempty"`
+	// CPUAllocationRatio bounds shared (unpinned) vCPUs per host CPU (default 16).
+	CPUAllocationRatio float64 `json:"cpu_allocation_ratio,omitempty"`
+}
+
+// Affinity readings accepted in Nova.PCINUMAAffinity.
+const (
+	AffinityUpstream     = "upstream"
+	AffinityPerGuestNode = "per-guest-node"
+)
+
+// Alias is one `[pci] alias` entry. Entries sharing a name are ORed, as in Nova.
+type Alias struct {
+	Name       string `json:"name"`
+	VendorID   string `json:"vendor_id"`
+	ProductID  string `json:"product_id"`
+	DeviceType string `json:"device_type,omitempty"` // type-PCI, type-PF, type-VF or empty (any)
+	NUMAPolicy string `json:"numa_policy,omitempty"` // legacy (default), preferred, required, socket
+}
+
+// Device types as Nova names them.
+const (
+	TypePCI = "type-PCI"
+	TypePF  = "type-PF"
+	TypeVF  = "type-VF"
+)
+
+// NUMA policies as Nova names them.
+const (
+	PolicyLegacy    = "legacy"
+	PolicyPreferred = "preferred"
+	PolicyRequired  = "required"
+	PolicySocket    = "socket"
+)
+
+// DeviceSpec is one `[pci] device_spec` entry.
+type DeviceSpec struct {
+	VendorID  string `json:"vendor_id,omitempty"`
+	ProductID string `json:"product_id,omitempty"`
+	// Address is a glob over the full address, e.g. "0000:3d:*".
+	Address string `json:"address,omitempty"`
+}
+
+// Image is a Glance image.
+type Image struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Host is one compute host.
+type Host struct {
+	Name string `json:"name"`
+	// AvailabilityZone of the host (default "nova").
+	AvailabilityZone string     `json:"availability_zone,omitempty"`
+	NUMANodes        []NUMANode `json:"numa_nodes"`
+	// PCIDevices are physical devices; SR-IOV PFs list their VFs in VFs.
+	PCIDevices []PCIDevice `json:"pci_devices,omitempty"`
+	// CPUDedicatedSet is [compute] cpu_dedicated_set as a cpuset ("2-7,10-15"); default: every CPU.
+	CPUDedicatedSet string `json:"cpu_dedicated_set,omitempty"`
+	// CPUSharedSet is [compute] cpu_shared_set; default: every CPU.
+	CPUSharedSet string `json:"cpu_shared_set,omitempty"`
+}
+
+// NUMANode is one host NUMA cell.
+type NUMANode struct {
+	ID     int `json:"id"`
+	Socket int `json:"socket"`
+	// MemoryMB available to guests on this node.
+	MemoryMB int `json:"memory_mb"`
+	// Cores lists the node's physical cores, each a cpuset of its thread siblings ("0,16").
+	Cores []string `json:"cores"`
+}
+
+// PCIDevice is a physical PCI function as the host sees it.
+type PCIDevice struct {
+	Address     string `json:"address"` // 0000:3d:00.0
+	VendorID    string `json:"vendor_id"`
+	ProductID   string `json:"product_id"`
+	VendorName  string `json:"vendor_name,omitempty"`
+	ProductName string `json:"product_name,omitempty"`
+	Class       string `json:"class"` // 0x0b4000
+	Driver      string `json:"driver,omitempty"`
+	// NUMANode is the device's node; nil means the device has no NUMA information (sysfs -1).
+	NUMANode   *int `json:"numa_node"`
+	IOMMUGroup *int `json:"iommu_group,omitempty"`
+	// VFs, when set, makes this device an SR-IOV physical function.
+	VFs *VFs `json:"vfs,omitempty"`
+}
+
+// VFs describes the virtual functions of a PF. VF addresses are consecutive from Address
+// (function 0-7, then the next slot), as the kernel lays them out.
+type VFs struct {
+	Count       int    `json:"count"`
+	Address     string `json:"address"` // address of the first VF
+	ProductID   string `json:"product_id"`
+	ProductName string `json:"product_name,omitempty"`
+	Driver      string `json:"driver,omitempty"`
+}
+
+// Duration is a time.Duration that reads "2s" from YAML.
+type Duration struct{ time.Duration }
+
+// UnmarshalJSON accepts a Go duration string.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	s := string(b)
+	if len(s) < 2 || s[0] != '"' || s[len(s)-1] != '"' {
+		return fmt.Errorf("duration %s: expected a quoted Go duration such as \"2s\"", s)
+	}
+	v, err := time.ParseDuration(s[1 : len(s)-1])
+	if err != nil {
+		return fmt.Errorf("duration %s: %w", s, err)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalJSON writes the Go duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }

@@ -1,0 +1,76 @@
+package lab
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestShippedLabsLoad(t *testing.T) {
+	files, _ := filepath.Glob("../../fixtures/labs/*.yaml")
+	if len(files) < 2 {
+		t.Fatalf("expected at least two shipped labs, found %v", files)
+	}
+	for _, f := range files {
+		l, err := Load(f)
+		if err != nil {
+			t.Errorf("%v", err)
+			continue
+		}
+		invs, err := l.Inventories()
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		for name, inv := range invs {
+			for _, d := range inv.Devices {
+				if d.Type == TypePF && d.Exposed {
+					t.Errorf("%s %s: PF %s exposed", f, name, d.Address)
+				}
+			}
+		}
+	}
+}
+
+func TestInventoryExpandsVFs(t *testing.T) {
+	l, err := Load("../../fixtures/labs/aio.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	invs, _ := l.Inventories()
+	inv := invs["controller-0"]
+	if got := len(inv.Devices); got != 18 {
+		t.Fatalf("devices = %d, want 18 (2 PFs + 16 VFs)", got)
+	}
+	vf, ok := inv.Device(Address{0, 0x3d, 1, 7})
+	if !ok || vf.Type != TypeVF || vf.ProductID != "37c9" || *vf.NUMANode != 0 || vf.Parent.String() != "0000:3d:00.0" || !vf.Exposed {
+		t.Fatalf("VF 3d:01.7 = %+v", vf)
+	}
+	if len(inv.CPUs) != 16 || !inv.Dedicated[1] || inv.Dedicated[0] || !inv.Shared[8] {
+		t.Fatalf("cpus %d dedicated %v shared %v", len(inv.CPUs), inv.Dedicated, inv.Shared)
+	}
+}
+
+func TestBadLabErrorsNameFieldAndValue(t *testing.T) {
+	cases := []struct{ yaml, want string }{
+		{"name: x\nhosts: []\nnova: {aliases: []}", "hosts: a lab needs at least one compute host"},
+		{"name: x\nnova: {aliases: [{name: gpu}]}\nhosts: [{name: h, numa_nodes: [{id: 0, socket: 0, memory_mb: 1, cores: ['0']}]}]",
+			"does not have vendor_id and product_id fields set"},
+		{"name: x\nnova: {pci_numa_affinity: sometimes}\nhosts: [{name: h, numa_nodes: [{id: 0, socket: 0, memory_mb: 1, cores: ['0']}]}]",
+			"nova.pci_numa_affinity: sometimes: expected"},
+		{"name: x\nnova: {}\nhosts: [{name: h, numa_nodes: [{id: 0, socket: 0, memory_mb: 1, cores: ['0-']}]}]",
+			"hosts[0] (h): numa_nodes[0].cores[0]: 0-: expected a cpuset"},
+		{"name: x\nnova: {}\nhosts: [{name: h, numa_nodes: [{id: 0, socket: 0, memory_mb: 1, cores: ['0']}], pci_devices: [{address: '3d:00', vendor_id: '8086', product_id: '37c8', class: '0x0b4000'}]}]",
+			`pci_devices[0].address: PCI address "3d:00"`},
+		{"name: x\nnova: {}\nhosts: [{name: h, numa_nodes: [{id: 0, socket: 0, memory_mb: 1, cores: ['0']}], pci_devices: [{address: '3d:00.0', vendor_id: '8086', product_id: '37c8', class: '0x0b4000', numa_node: 3}]}]",
+			"pci_devices[0].numa_node: 3: no such NUMA node"},
+		{"name: x\nfaults: [lie]\nnova: {}\nhosts: [{name: h, numa_nodes: [{id: 0, socket: 0, memory_mb: 1, cores: ['0']}]}]",
+			"faults: lie: unknown fault"},
+		{"name: x\nnova: {}\nhostz: []", `unknown field "hostz"`},
+	}
+	for _, c := range cases {
+		_, err := Parse("bad.yaml", []byte(c.yaml))
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "bad.yaml") {
+			t.Errorf("Parse(%q) error = %v, want it to mention bad.yaml and %q", c.yaml, err, c.want)
+		}
+	}
+}
