@@ -1,0 +1,393 @@
+// Package placement turns what a hypervisor says about one VM — its libvirt domain XML, the node
+// device XML of each passed-through PCI device, and the host capabilities XML — into a typed
+// Placement: which devices the guest has, on which host NUMA node and socket they sit, which host
+// nodes and pCPUs the guest runs on. It is pure (strings in, values out) and parses with
+// libvirtxml; nothing is grepped. Judging a placement is package verify's job.
+package placement
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/hwcert/hwcert/framework/cpuset"
+)
+
+// Device functions as package catalog names them.
+const (
+	FunctionPF  = "pf"
+	FunctionVF  = "vf"
+	FunctionPCI = "pci"
+)
+
+// Placement is where one guest and its PCI devices landed on the host.
+type Placement struct {
+	Domain string // libvirt domain name (OS-EXT-SRV-ATTR:instance_name)
+	UUID   string // domain UUID (the server id)
+
+	// Devices are the host PCI devices passed through, in domain XML order.
+	Devices []Device
+
+	// HasNUMATopology is true when the guest has a NUMA topology (guest cells or numatune),
+	// the precondition for Nova to enforce any PCI NUMA affinity policy.
+	HasNUMATopology bool
+	// GuestCells are the guest NUMA cells in guest order; empty without a NUMA topology.
+	GuestCells []GuestCell
+	// HostNodes are the host NUMA nodes the guest's memory is bound to (numatune memory and
+	// memnode nodesets), sorted.
+	HostNodes []int
+
+	// VCPUs is the number of guest vCPUs (<vcpu>).
+	VCPUs int
+	// VCPUPins maps each pinned vCPU to its pCPU set (cputune/vcpupin).
+	VCPUPins map[int][]int
+	// PCPUs is the union of every vcpupin cpuset, sorted.
+	PCPUs []int
+	// Pinned is true when every vCPU has a vcpupin of exactly one pCPU (hw:cpu_policy=dedicated).
+	Pinned bool
+
+	// PCPUNodes maps each host CPU to its NUMA node, NodeSocket each host NUMA node to its
+	// socket; both from the host capabilities. A node whose CPUs carry no socket id is absent.
+	PCPUNodes  map[int]int
+	NodeSocket map[int]int
+}
+
+// Device is one passed-through host PCI device.
+type Device struct {
+	Address   Address
+	VendorID  string // 4 lowercase hex digits, e.g. "8086"
+	ProductID string // 4 lowercase hex digits, e.g. "37c9"
+	// Function is "pf" (has virt_functions), "vf" (has phys_function) or "pci", as Nova's
+	// libvirt driver classifies devices.
+	Function string
+	// PF is the parent physical function of a VF.
+	PF *Address
+	// NUMANode is the host NUMA node; nil when libvirt reports none (sysfs numa_node -1).
+	NUMANode *int
+	// Socket is the socket of NUMANode according to the host capabilities; nil when unknown.
+	Socket *int
+	Driver string // host driver bound to the device (e.g. vfio-pci)
+	Name   string // node device name (pci_0000_3d_01_2)
+}
+
+// ID is "vendor:product".
+func (d Device) ID() string { return d.VendorID + ":" + d.ProductID }
+
+// GuestCell is one guest NUMA cell.
+type GuestCell struct {
+	ID        int
+	HostNodes []int // numatune memnode nodeset for this cell
+	VCPUs     []int // guest vCPUs of the cell (cpu/numa/cell@cpus)
+	PCPUs     []int // union of the vcpupin cpusets of those vCPUs
+}
+
+// Device finds an attached device by address.
+func (p *Placement) Device(a Address) (Device, bool) {
+	for _, d := range p.Devices {
+		if d.Address == a {
+			return d, true
+		}
+	}
+	return Device{}, false
+}
+
+// HostdevAddresses lists the host PCI addresses a domain passes through, in document order:
+// <hostdev mode='subsystem' type='pci'> and <interface type='hostdev'> (SR-IOV NICs), matched by
+// source/address. The inspector uses it to know which node devices to fetch.
+func HostdevAddresses(domainXML string) ([]Address, error) {
+	var dom libvirtxml.Domain
+	if err := dom.Unmarshal(domainXML); err != nil {
+		return nil, fmt.Errorf("domain XML: %w", err)
+	}
+	return hostdevAddresses(&dom)
+}
+
+func hostdevAddresses(dom *libvirtxml.Domain) ([]Address, error) {
+	if dom.Devices == nil {
+		return nil, nil
+	}
+	var out []Address
+	seen := map[Address]bool{}
+	add := func(what string, src *libvirtxml.DomainHostdevSubsysPCISource) error {
+		if src == nil || src.Address == nil {
+			return fmt.Errorf("domain %s: %s: no source/address", dom.Name, what)
+		}
+		a, err := addressFrom(fmt.Sprintf("domain %s: %s source", dom.Name, what), src.Address.Domain, src.Address.Bus, src.Address.Slot, src.Address.Function)
+		if err != nil {
+			return err
+		}
+		if seen[a] {
+			return fmt.Errorf("domain %s: %s: host device %s is passed through twice", dom.Name, what, a)
+		}
+		seen[a] = true
+		out = append(out, a)
+		return nil
+	}
+	for i, h := range dom.Devices.Hostdevs {
+		if h.SubsysPCI == nil {
+			continue // USB, SCSI, mdev...: not PCI passthrough
+		}
+		if err := add(fmt.Sprintf("hostdev[%d]", i), h.SubsysPCI.Source); err != nil {
+			return nil, err
+		}
+	}
+	for i, n := range dom.Devices.Interfaces {
+		if n.Source == nil || n.Source.Hostdev == nil {
+			continue
+		}
+		if n.Source.Hostdev.PCI == nil {
+			continue // a USB hostdev interface
+		}
+		if err := add(fmt.Sprintf("interface[%d] type='hostdev'", i), n.Source.Hostdev.PCI); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// Build assembles the placement of one domain. nodeDevs holds the node device XML of every
+// address HostdevAddresses returns; capsXML is the host's capabilities XML.
+func Build(domainXML string, nodeDevs map[Address]string, capsXML string) (*Placement, error) {
+	var dom libvirtxml.Domain
+	if err := dom.Unmarshal(domainXML); err != nil {
+		return nil, fmt.Errorf("domain XML: %w", err)
+	}
+	p := &Placement{Domain: dom.Name, UUID: dom.UUID}
+	if err := p.readCaps(capsXML); err != nil {
+		return nil, err
+	}
+	addrs, err := hostdevAddresses(&dom)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range addrs {
+		x, ok := nodeDevs[a]
+		if !ok || strings.TrimSpace(x) == "" {
+			return nil, fmt.Errorf("hostdev %s: no node device XML given", a)
+		}
+		d, err := p.readNodeDevice(a, x)
+		if err != nil {
+			return nil, err
+		}
+		p.Devices = append(p.Devices, d)
+	}
+	if err := p.readCPUAndNUMA(&dom); err != nil {
+		return nil, fmt.Errorf("domain %s: %w", dom.Name, err)
+	}
+	return p, nil
+}
+
+// readCaps fills PCPUNodes and NodeSocket from the host capabilities.
+func (p *Placement) readCaps(capsXML string) error {
+	if strings.TrimSpace(capsXML) == "" {
+		return errors.New("host capabilities XML: empty")
+	}
+	var caps libvirtxml.Caps
+	if err := caps.Unmarshal(capsXML); err != nil {
+		return fmt.Errorf("host capabilities XML: %w", err)
+	}
+	p.PCPUNodes = map[int]int{}
+	p.NodeSocket = map[int]int{}
+	if caps.Host.NUMA == nil || caps.Host.NUMA.Cells == nil {
+		return nil
+	}
+	for _, cell := range caps.Host.NUMA.Cells.Cells {
+		if cell.CPUS == nil {
+			continue // memory-only node (e.g. CXL, HBM)
+		}
+		for _, cpu := range cell.CPUS.CPUs {
+			if prev, dup := p.PCPUNodes[cpu.ID]; dup && prev != cell.ID {
+				return fmt.Errorf("host capabilities XML: CPU %d is listed in NUMA cells %d and %d", cpu.ID, prev, cell.ID)
+			}
+			p.PCPUNodes[cpu.ID] = cell.ID
+			if cpu.SocketID == nil {
+				continue
+			}
+			if s, ok := p.NodeSocket[cell.ID]; ok && s != *cpu.SocketID {
+				return fmt.Errorf("host capabilities XML: NUMA cell %d has CPUs on sockets %d and %d", cell.ID, s, *cpu.SocketID)
+			}
+			p.NodeSocket[cell.ID] = *cpu.SocketID
+		}
+	}
+	return nil
+}
+
+// readNodeDevice reads the node device XML of the hostdev at a.
+func (p *Placement) readNodeDevice(a Address, x string) (Device, error) {
+	var nd libvirtxml.NodeDevice
+	if err := nd.Unmarshal(x); err != nil {
+		return Device{}, fmt.Errorf("hostdev %s: node device XML: %w", a, err)
+	}
+	pci := nd.Capability.PCI
+	if pci == nil {
+		return Device{}, fmt.Errorf("hostdev %s: node device %s has no capability type='pci'", a, nd.Name)
+	}
+	got, err := addressFrom(fmt.Sprintf("hostdev %s: node device %s", a, nd.Name), pci.Domain, pci.Bus, pci.Slot, pci.Function)
+	if err != nil {
+		return Device{}, err
+	}
+	if got != a {
+		return Device{}, fmt.Errorf("hostdev %s: node device XML given is for %s (%s)", a, got, nd.Name)
+	}
+	d := Device{Address: a, Name: nd.Name, Function: FunctionPCI}
+	if nd.Driver != nil {
+		d.Driver = nd.Driver.Name
+	}
+	if d.VendorID, err = pciID(pci.Vendor.ID); err != nil {
+		return Device{}, fmt.Errorf("hostdev %s: vendor id: %w", a, err)
+	}
+	if d.ProductID, err = pciID(pci.Product.ID); err != nil {
+		return Device{}, fmt.Errorf("hostdev %s: product id: %w", a, err)
+	}
+	for _, sc := range pci.Capabilities {
+		switch {
+		case sc.VirtFunctions != nil:
+			d.Function = FunctionPF
+		case sc.PhysFunction != nil:
+			pa := sc.PhysFunction.Address
+			pf, err := addressFrom(fmt.Sprintf("hostdev %s: phys_function", a), pa.Domain, pa.Bus, pa.Slot, pa.Function)
+			if err != nil {
+				return Device{}, err
+			}
+			d.Function = FunctionVF
+			d.PF = &pf
+		}
+	}
+	if d.PF != nil && d.Function != FunctionVF {
+		return Device{}, fmt.Errorf("hostdev %s: node device has both virt_functions and phys_function", a)
+	}
+	// libvirt omits <numa> when sysfs says -1; treat an explicit negative node the same way.
+	if pci.NUMA != nil && pci.NUMA.Node >= 0 {
+		n := pci.NUMA.Node
+		d.NUMANode = &n
+		if s, ok := p.NodeSocket[n]; ok {
+			d.Socket = &s
+		}
+	}
+	return d, nil
+}
+
+// pciID normalises "0x8086" to "8086" and insists on 4 hex digits.
+func pciID(s string) (string, error) {
+	id := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "0x"))
+	if len(id) != 4 || strings.Trim(id, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("%q: expected 0x followed by 4 hex digits", s)
+	}
+	return id, nil
+}
+
+// readCPUAndNUMA fills the vCPU, pinning and guest NUMA fields from the domain.
+func (p *Placement) readCPUAndNUMA(dom *libvirtxml.Domain) error {
+	if dom.VCPU != nil {
+		p.VCPUs = int(dom.VCPU.Value)
+	}
+	p.VCPUPins = map[int][]int{}
+	if dom.CPUTune != nil {
+		for _, pin := range dom.CPUTune.VCPUPin {
+			cpus, err := cpuset.Parse(pin.CPUSet)
+			if err != nil {
+				return fmt.Errorf("vcpupin vcpu=%d: %w", pin.VCPU, err)
+			}
+			if len(cpus) == 0 {
+				return fmt.Errorf("vcpupin vcpu=%d: empty cpuset", pin.VCPU)
+			}
+			if p.VCPUs > 0 && int(pin.VCPU) >= p.VCPUs {
+				return fmt.Errorf("vcpupin vcpu=%d: the domain has only %d vCPUs", pin.VCPU, p.VCPUs)
+			}
+			if _, dup := p.VCPUPins[int(pin.VCPU)]; dup {
+				return fmt.Errorf("vcpupin vcpu=%d: pinned twice", pin.VCPU)
+			}
+			p.VCPUPins[int(pin.VCPU)] = cpus
+			p.PCPUs = append(p.PCPUs, cpus...)
+		}
+	}
+	p.PCPUs = sortedSet(p.PCPUs)
+	p.Pinned = p.VCPUs > 0 && len(p.VCPUPins) == p.VCPUs
+	for _, cpus := range p.VCPUPins {
+		if len(cpus) != 1 {
+			p.Pinned = false
+		}
+	}
+
+	memnodes := map[int][]int{}
+	if nt := dom.NUMATune; nt != nil {
+		if nt.Memory != nil && nt.Memory.Nodeset != "" {
+			nodes, err := cpuset.Parse(nt.Memory.Nodeset)
+			if err != nil {
+				return fmt.Errorf("numatune memory nodeset: %w", err)
+			}
+			p.HostNodes = append(p.HostNodes, nodes...)
+		}
+		for _, mn := range nt.MemNodes {
+			nodes, err := cpuset.Parse(mn.Nodeset)
+			if err != nil {
+				return fmt.Errorf("numatune memnode cellid=%d: %w", mn.CellID, err)
+			}
+			if len(nodes) == 0 {
+				return fmt.Errorf("numatune memnode cellid=%d: empty nodeset", mn.CellID)
+			}
+			if _, dup := memnodes[int(mn.CellID)]; dup {
+				return fmt.Errorf("numatune memnode cellid=%d: listed twice", mn.CellID)
+			}
+			memnodes[int(mn.CellID)] = nodes
+			p.HostNodes = append(p.HostNodes, nodes...)
+		}
+	}
+	p.HostNodes = sortedSet(p.HostNodes)
+
+	if dom.CPU != nil && dom.CPU.Numa != nil {
+		seenVCPU := map[int]int{}
+		for i, c := range dom.CPU.Numa.Cell {
+			id := i
+			if c.ID != nil {
+				id = int(*c.ID)
+			}
+			vcpus, err := cpuset.Parse(c.CPUs)
+			if err != nil {
+				return fmt.Errorf("guest NUMA cell %d cpus: %w", id, err)
+			}
+			for _, v := range vcpus {
+				if other, dup := seenVCPU[v]; dup {
+					return fmt.Errorf("guest NUMA cell %d: vCPU %d is also in cell %d", id, v, other)
+				}
+				seenVCPU[v] = id
+			}
+			for _, prev := range p.GuestCells {
+				if prev.ID == id {
+					return fmt.Errorf("guest NUMA cell %d: listed twice", id)
+				}
+			}
+			gc := GuestCell{ID: id, VCPUs: vcpus, HostNodes: memnodes[id]}
+			for _, v := range vcpus {
+				gc.PCPUs = append(gc.PCPUs, p.VCPUPins[v]...)
+			}
+			gc.PCPUs = sortedSet(gc.PCPUs)
+			p.GuestCells = append(p.GuestCells, gc)
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(memnodes)) {
+		if !slices.ContainsFunc(p.GuestCells, func(c GuestCell) bool { return c.ID == id }) {
+			return fmt.Errorf("numatune memnode cellid=%d: the guest has no NUMA cell %d", id, id)
+		}
+	}
+	p.HasNUMATopology = len(p.GuestCells) > 0 || len(memnodes) > 0
+	return nil
+}
+
+func sortedSet(s []int) []int {
+	if len(s) == 0 {
+		return nil
+	}
+	slices.Sort(s)
+	return slices.Compact(s)
+}
+
+// NodeOfPCPU is the host NUMA node of a pCPU, if the capabilities list it.
+func (p *Placement) NodeOfPCPU(cpu int) (int, bool) {
+	n, ok := p.PCPUNodes[cpu]
+	return n, ok
+}
