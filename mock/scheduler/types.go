@@ -45,6 +45,9 @@ type Placement struct {
 	// Devices are the PCI devices attached to the domain, in request order. Under a fault this is
 	// what the lab lies about (see Options.Faults); claims always stay consistent with it.
 	Devices []AssignedDevice
+	// EmulatorPCPUs is the pCPU reserved for the emulator threads with
+	// hw:emulator_threads_policy=isolate (rendered as <emulatorpin>); empty otherwise.
+	EmulatorPCPUs []int
 }
 
 // Cell is one guest NUMA cell and the host NUMA node it landed on.
@@ -56,6 +59,11 @@ type Cell struct {
 	// (same index as VCPUs); for shared guests the node's shared CPUs, floated over.
 	PCPUs    []int
 	MemoryMB int
+	// DedicatedVCPUs and DedicatedPCPUs are set only for hw:cpu_policy=mixed: the guest vCPUs of
+	// this cell that are pinned (hw:cpu_dedicated_mask) and their pCPUs, index for index. The
+	// cell's other vCPUs float over PCPUs (the node's shared CPUs).
+	DedicatedVCPUs []int
+	DedicatedPCPUs []int
 }
 
 // AssignedDevice is one PCI device attached to a server.
