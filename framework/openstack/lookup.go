@@ -1,0 +1,170 @@
+package openstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/gophercloud/gophercloud/v2"
+	gopenstack "github.com/gophercloud/gophercloud/v2/openstack"
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
+	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+)
+
+// ResolveImage returns the id of the image named nameOrID (or nameOrID itself when it is an
+// image id). Two images with the same name are an error: the harness must not guess.
+func (c *Client) ResolveImage(ctx context.Context, nameOrID string) (string, error) {
+	ic, err := gopenstack.NewImageV2(c.provider, c.endpoint)
+	if err != nil {
+		return "", fmt.Errorf("image %q: image endpoint: %w", nameOrID, err)
+	}
+	pages, err := images.List(ic, images.ListOpts{Name: nameOrID}).AllPages(ctx)
+	if err != nil {
+		return "", apiError(err, "look up image %q", nameOrID)
+	}
+	found, err := images.ExtractImages(pages)
+	if err != nil {
+		return "", fmt.Errorf("look up image %q: %w", nameOrID, err)
+	}
+	switch len(found) {
+	case 1:
+		return found[0].ID, nil
+	case 0:
+		img, err := images.Get(ctx, ic, nameOrID).Extract()
+		if err != nil {
+			return "", apiError(err, "image %q: no image has that name or id", nameOrID)
+		}
+		return img.ID, nil
+	default:
+		ids := make([]string, len(found))
+		for i, im := range found {
+			ids[i] = im.ID
+		}
+		return "", fmt.Errorf("image %q: %d images have that name (%s); configure the id instead", nameOrID, len(found), strings.Join(ids, ", "))
+	}
+}
+
+// ResolveNetwork returns the network id to boot on: "none" and "auto" pass through (microversion
+// 2.37+), anything else is looked up by name, then as an id, in Neutron.
+func (c *Client) ResolveNetwork(ctx context.Context, nameOrID string) (string, error) {
+	if nameOrID == "" || nameOrID == "none" || nameOrID == "auto" {
+		if nameOrID == "" {
+			return "none", nil
+		}
+		return nameOrID, nil
+	}
+	nc, err := gopenstack.NewNetworkV2(c.provider, c.endpoint)
+	if err != nil {
+		return "", fmt.Errorf("network %q: network endpoint: %w", nameOrID, err)
+	}
+	pages, err := networks.List(nc, networks.ListOpts{Name: nameOrID}).AllPages(ctx)
+	if err != nil {
+		return "", apiError(err, "look up network %q", nameOrID)
+	}
+	found, err := networks.ExtractNetworks(pages)
+	if err != nil {
+		return "", fmt.Errorf("look up network %q: %w", nameOrID, err)
+	}
+	switch len(found) {
+	case 1:
+		return found[0].ID, nil
+	case 0:
+		n, err := networks.Get(ctx, nc, nameOrID).Extract()
+		if err != nil {
+			return "", apiError(err, "network %q: no network has that name or id", nameOrID)
+		}
+		return n.ID, nil
+	default:
+		return "", fmt.Errorf("network %q: %d networks have that name; configure the id instead", nameOrID, len(found))
+	}
+}
+
+// Host is one compute host as Nova lists it.
+type Host struct {
+	// Name is the compute service host (OS-EXT-SRV-ATTR:host), the key of hypervisor URIs.
+	Name string
+	// HypervisorHostname is the compute node name (may differ, e.g. an FQDN).
+	HypervisorHostname string
+	State, Status      string
+}
+
+// Hosts lists the compute hosts (os-hypervisors), sorted by name.
+func (c *Client) Hosts(ctx context.Context) ([]Host, error) {
+	pages, err := hypervisors.List(c.compute, hypervisors.ListOpts{}).AllPages(ctx)
+	if err != nil {
+		return nil, apiError(err, "list hypervisors")
+	}
+	hvs, err := hypervisors.ExtractHypervisors(pages)
+	if err != nil {
+		return nil, fmt.Errorf("list hypervisors: %w", err)
+	}
+	out := make([]Host, 0, len(hvs))
+	for _, h := range hvs {
+		name := h.Service.Host
+		if name == "" {
+			name = h.HypervisorHostname
+		}
+		out = append(out, Host{Name: name, HypervisorHostname: h.HypervisorHostname, State: h.State, Status: h.Status})
+	}
+	slices.SortFunc(out, func(a, b Host) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// SweepResult says what Sweep deleted.
+type SweepResult struct {
+	Servers []string // "name (id)"
+	Flavors []string
+}
+
+// Sweep deletes every server and flavor whose name starts with prefix: leftovers of an earlier,
+// interrupted run. Servers go first (and are waited for) so their devices are free when it returns.
+func (c *Client) Sweep(ctx context.Context, prefix string) (SweepResult, error) {
+	var res SweepResult
+	if prefix == "" {
+		return res, errors.New("sweep: refusing an empty name prefix (it would delete everything)")
+	}
+	srvs, err := c.Servers(ctx)
+	if err != nil {
+		return res, fmt.Errorf("sweep: %w", err)
+	}
+	var errs []error
+	for _, s := range srvs {
+		if !strings.HasPrefix(s.Name, prefix) {
+			continue
+		}
+		if err := c.DeleteServer(ctx, s.ID); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		res.Servers = append(res.Servers, fmt.Sprintf("%s (%s)", s.Name, s.ID))
+	}
+	fls, err := c.Flavors(ctx)
+	if err != nil {
+		return res, errors.Join(append(errs, fmt.Errorf("sweep: %w", err))...)
+	}
+	for _, f := range fls {
+		if !strings.HasPrefix(f.Name, prefix) {
+			continue
+		}
+		if err := c.DeleteFlavor(ctx, f.ID); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		res.Flavors = append(res.Flavors, fmt.Sprintf("%s (%s)", f.Name, f.ID))
+	}
+	if len(errs) > 0 {
+		return res, fmt.Errorf("sweep %q: %w", prefix, errors.Join(errs...))
+	}
+	return res, nil
+}
+
+// IsNotFound reports whether err is an HTTP 404 from the cloud.
+func IsNotFound(err error) bool {
+	if ae, ok := AsAPIError(err); ok {
+		return ae.Status == 404
+	}
+	return gophercloud.ResponseCodeIs(err, 404)
+}
