@@ -9,7 +9,16 @@ import (
 // Microversion is a compute API microversion, 2.N.
 type Microversion struct{ Major, Minor int }
 
-// Microversion 2.86 is where flavor extra specs started being validated.
+func digitsOnly(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// ExtraSpecValidationSince (2.86) is where flavor extra specs started being validated.
 var ExtraSpecValidationSince = Microversion{2, 86}
 
 // ParseMicroversion reads "2.86". "latest" is not a version: resolve it with ResolveMicroversion.
@@ -20,9 +29,10 @@ func ParseMicroversion(s string) (Microversion, error) {
 	}
 	a, err1 := strconv.Atoi(maj)
 	b, err2 := strconv.Atoi(min)
-	if err1 != nil || err2 != nil || a < 0 || b < 0 || strings.HasPrefix(maj, "+") || strings.HasPrefix(min, "+") ||
-		(len(min) > 1 && min[0] == '0') || (len(maj) > 1 && maj[0] == '0') {
-		return Microversion{}, fmt.Errorf("microversion %q: expected MAJOR.MINOR with non-negative integers, e.g. 2.86", s)
+	// Nova's APIVersionRequest: ^([1-9]\d*)\.([1-9]\d*|0)$
+	if err1 != nil || err2 != nil || a < 1 || b < 0 || !digitsOnly(maj) || !digitsOnly(min) ||
+		(len(min) > 1 && min[0] == '0') || maj[0] == '0' {
+		return Microversion{}, fmt.Errorf("microversion %q: expected MAJOR.MINOR such as 2.86 (no leading zeros)", s)
 	}
 	return Microversion{a, b}, nil
 }

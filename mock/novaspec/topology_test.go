@@ -1,0 +1,110 @@
+package novaspec
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func TestGuestTopology(t *testing.T) {
+	type cell struct {
+		shared, dedicated []int
+		mem               int
+	}
+	cases := []struct {
+		name       string
+		vcpus, mem int
+		specs      map[string]string
+		want       []cell // nil: no NUMA topology
+		policy     string
+		err        string
+		code       int
+	}{
+		{"plain", 4, 4096, map[string]string{"hw:cpu_policy": "shared"}, nil, "", "", 0},
+		{"pci alone makes no topology", 4, 4096, map[string]string{AliasKey: "gpu:1", PolicyKey: "required"}, nil, "", "", 0},
+		{"numa_nodes 1", 4, 4096, map[string]string{"hw:numa_nodes": "1"}, []cell{{[]int{0, 1, 2, 3}, nil, 4096}}, CPUShared, "", 0},
+		{"numa_nodes 2", 4, 4096, map[string]string{"hw:numa_nodes": "2"}, []cell{{[]int{0, 1}, nil, 2048}, {[]int{2, 3}, nil, 2048}}, CPUShared, "", 0},
+		{"dedicated", 2, 1024, map[string]string{"hw:cpu_policy": "dedicated"}, []cell{{nil, []int{0, 1}, 1024}}, CPUDedicated, "", 0},
+		{"hugepages", 2, 1024, map[string]string{"hw:mem_page_size": "large"}, []cell{{[]int{0, 1}, nil, 1024}}, CPUShared, "", 0},
+		{"mixed", 4, 1024, map[string]string{"hw:cpu_policy": "mixed", "hw:cpu_dedicated_mask": "^0-1"}, []cell{{[]int{0, 1}, []int{2, 3}, 1024}}, CPUMixed, "", 0},
+		{"mixed realtime", 4, 1024, map[string]string{"hw:cpu_policy": "mixed", "hw:cpu_realtime": "yes", "hw:cpu_realtime_mask": "^0"}, []cell{{[]int{0}, []int{1, 2, 3}, 1024}}, CPUMixed, "", 0},
+		{"manual", 4, 3072, map[string]string{"hw:numa_nodes": "2", "hw:numa_cpus.0": "0", "hw:numa_cpus.1": "1-3", "hw:numa_mem.0": "1024", "hw:numa_mem.1": "2048", "hw:cpu_policy": "dedicated"},
+			[]cell{{nil, []int{0}, 1024}, {nil, []int{1, 2, 3}, 2048}}, CPUDedicated, "", 0},
+		{"asymmetric", 3, 4096, map[string]string{"hw:numa_nodes": "2"}, nil, "", "Instance CPUs and/or memory cannot be evenly distributed across instance NUMA nodes. Explicit assignment of CPUs and memory to nodes is required", 400},
+		{"bad nodes", 2, 1024, map[string]string{"hw:numa_nodes": "0"}, nil, "", "The property 'numa_nodes' cannot be '0'. It must be a number greater than 0", 400},
+		{"nodes not int-like", 2, 1024, map[string]string{"hw:numa_nodes": " 1"}, nil, "", "The property 'numa_nodes' cannot be ' 1'. It must be a number greater than 0", 400},
+		{"bad cpu policy", 2, 1024, map[string]string{"hw:cpu_policy": "pinned"}, nil, "", "CPU policy requested from 'flavor extra specs' is invalid, given: 'pinned', available: '('dedicated', 'shared', 'mixed')'.", 400},
+		{"thread policy needs dedicated", 2, 1024, map[string]string{"hw:cpu_thread_policy": "isolate"}, nil, "", "Cannot set cpu thread pinning policy in a non dedicated cpu pinning policy", 400},
+		{"emulator isolate needs dedicated", 2, 1024, map[string]string{"hw:emulator_threads_policy": "isolate"}, nil, "", "An isolated CPU emulator threads option requires a dedicated CPU policy option.", 400},
+		{"mask needs mixed", 2, 1024, map[string]string{"hw:cpu_policy": "dedicated", "hw:cpu_dedicated_mask": "0"}, nil, "", "Cannot specify 'hw:cpu_dedicated_mask' without the 'mixed' policy.", 400},
+		{"mixed all pinned", 2, 1024, map[string]string{"hw:cpu_policy": "mixed", "hw:cpu_dedicated_mask": "0-1"}, nil, "", "Mixed instance must have at least 1 pinned vCPU and 1 unpinned vCPU. See 'hw:cpu_dedicated_mask'.", 400},
+		{"incomplete", 2, 1024, map[string]string{"hw:numa_nodes": "2", "hw:numa_cpus.0": "0"}, nil, "", "CPU and memory allocation must be provided for all NUMA nodes", 400},
+		{"cpu out of range", 2, 1024, map[string]string{"hw:numa_nodes": "1", "hw:numa_cpus.0": "0-2", "hw:numa_mem.0": "1024"}, nil, "", "CPU number 2 is larger than max 1", 400},
+		{"cpu twice", 2, 1024, map[string]string{"hw:numa_nodes": "2", "hw:numa_cpus.0": "0-1", "hw:numa_cpus.1": "1", "hw:numa_mem.0": "512", "hw:numa_mem.1": "512"}, nil, "", "CPU number 1 is assigned to two nodes", 400},
+		{"cpu unassigned", 3, 1024, map[string]string{"hw:numa_nodes": "2", "hw:numa_cpus.0": "0", "hw:numa_cpus.1": "1", "hw:numa_mem.0": "512", "hw:numa_mem.1": "512"}, nil, "", "CPU number {2} is not assigned to any node", 400},
+		{"memory mismatch", 2, 1024, map[string]string{"hw:numa_nodes": "2", "hw:numa_cpus.0": "0", "hw:numa_cpus.1": "1", "hw:numa_mem.0": "512", "hw:numa_mem.1": "256"}, nil, "", "768 MB of memory assigned, but expected 1024 MB", 400},
+		{"numa_mem not int", 2, 1024, map[string]string{"hw:numa_nodes": "1", "hw:numa_cpus.0": "0-1", "hw:numa_mem.0": "1G"}, nil, "", "Unexpected API Error: invalid literal for int() with base 10: \"1G\"", 500},
+		{"bad range", 2, 1024, map[string]string{"hw:numa_nodes": "1", "hw:numa_cpus.0": "1-0", "hw:numa_mem.0": "1024"}, nil, "", "Invalid range expression '1-0'", 400},
+		{"bad page size", 2, 1024, map[string]string{"hw:mem_page_size": "2M"}, nil, "", "Invalid memory page size '2M'", 400},
+		{"realtime needs dedicated", 2, 1024, map[string]string{"hw:cpu_realtime": "true"}, nil, "", "Cannot set realtime policy in a non dedicated cpu pinning policy", 400},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			topo, err := GuestTopology(c.vcpus, c.mem, c.specs)
+			if c.err != "" {
+				var te *TopologyError
+				if !errors.As(err, &te) || err.Error() != c.err || te.Code != c.code {
+					t.Fatalf("err = %v (%T), want %d %q", err, err, c.code, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.want == nil {
+				if topo != nil {
+					t.Fatalf("topology %+v, want none", topo)
+				}
+				return
+			}
+			if topo == nil {
+				t.Fatal("no topology")
+			}
+			var got []cell
+			for i, gc := range topo.Cells {
+				if gc.ID != i {
+					t.Errorf("cell %d has id %d", i, gc.ID)
+				}
+				got = append(got, cell{gc.Shared, gc.Dedicated, gc.MemoryMB})
+			}
+			if !reflect.DeepEqual(got, c.want) || topo.CPUPolicy != c.policy {
+				t.Fatalf("got %+v %s, want %+v %s", got, topo.CPUPolicy, c.want, c.policy)
+			}
+		})
+	}
+}
+
+func TestMicroversion(t *testing.T) {
+	v, err := ParseMicroversion("2.86")
+	if err != nil || v != (Microversion{2, 86}) || v.String() != "2.86" {
+		t.Fatalf("ParseMicroversion(2.86) = %v, %v", v, err)
+	}
+	for _, bad := range []string{"", "2", "2.x", "2.-1", "v2.1", "2.01", "02.1", "0.1", "2.1.1", "latest"} {
+		if _, err := ParseMicroversion(bad); err == nil {
+			t.Errorf("ParseMicroversion(%q) accepted", bad)
+		}
+	}
+	less, _ := ParseMicroversion("2.9")
+	if less.Compare(v) != -1 || v.Compare(less) != 1 || v.Compare(v) != 0 || less.AtLeast(ExtraSpecValidationSince) || !v.AtLeast(ExtraSpecValidationSince) {
+		t.Fatal("2.9 must sort below 2.86 (numeric, not lexical)")
+	}
+	min, max := Microversion{2, 1}, Microversion{2, 104}
+	for in, want := range map[string]Microversion{"": min, "latest": max, "2.86": {2, 86}, " 2.104 ": max} {
+		if got, err := ResolveMicroversion(in, min, max); err != nil || got != want {
+			t.Errorf("ResolveMicroversion(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	if _, err := ResolveMicroversion("2.105", min, max); err == nil || err.Error() != "Version 2.105 is not supported by the API. Minimum is 2.1 and maximum is 2.104." {
+		t.Fatalf("2.105: %v", err)
+	}
+}
