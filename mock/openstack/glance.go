@@ -10,6 +10,7 @@ import (
 const imageEpoch = "2024-01-01T00:00:00Z"
 
 func (a *API) routeImage() {
+	a.mux.HandleFunc("GET "+ImagePrefix, a.imageVersions)
 	a.mux.HandleFunc("GET "+ImagePrefix+"/{$}", a.imageVersions)
 	a.mux.HandleFunc("GET "+ImagePrefix+"/versions", a.imageVersions)
 	a.mux.HandleFunc("GET "+ImagePrefix+"/v2/images", a.requireToken(keystoneUnauthorized, a.listImages))

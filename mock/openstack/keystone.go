@@ -14,6 +14,7 @@ const (
 )
 
 func (a *API) routeIdentity() {
+	a.mux.HandleFunc("GET "+IdentityPrefix, a.identityVersions)
 	a.mux.HandleFunc("GET "+IdentityPrefix+"/{$}", a.identityVersions)
 	a.mux.HandleFunc("GET "+IdentityPrefix+"/v3", a.identityVersion)
 	a.mux.HandleFunc("GET "+IdentityPrefix+"/v3/{$}", a.identityVersion)

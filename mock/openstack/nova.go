@@ -17,6 +17,7 @@ type computeHandler func(w http.ResponseWriter, r *http.Request, v microversion)
 const v21 = ComputePrefix + "/v2.1"
 
 func (a *API) routeCompute() {
+	a.mux.HandleFunc("GET "+ComputePrefix, a.computeVersions)
 	a.mux.HandleFunc("GET "+ComputePrefix+"/{$}", a.computeVersions)
 	a.mux.HandleFunc("GET "+v21, a.computeVersion)
 	a.mux.HandleFunc("GET "+v21+"/{$}", a.computeVersion)

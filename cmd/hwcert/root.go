@@ -1,0 +1,51 @@
+package main
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// subcommands are added by each subcommand's file (mock.go, run.go, ...) from init, so the
+// files stay independent of one another.
+var subcommands []func() *cobra.Command
+
+// exitCoder is an error that carries the process exit code (e.g. "tests failed" vs "harness broke").
+type exitCoder interface{ ExitCode() int }
+
+func exitCode(err error) int {
+	var ec exitCoder
+	if errors.As(err, &ec) {
+		return ec.ExitCode()
+	}
+	return 1
+}
+
+func newRootCommand() *cobra.Command {
+	var verbose bool
+	root := &cobra.Command{
+		Use:   "hwcert",
+		Short: "End-to-end hardware tests for OpenStack PCI passthrough (QAT VFs, GPUs)",
+		Long: `hwcert creates flavors with pci_passthrough:alias extra specs, boots servers, and proves from
+the hypervisor itself (libvirt domain XML, node devices, NUMA topology) that the requested devices
+were attached on the right host NUMA node. It also proves that what must fail does fail.
+
+Without hardware, "hwcert mock" serves a simulated lab that speaks the same protocols.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRun: func(cmd *cobra.Command, _ []string) {
+			level := slog.LevelInfo
+			if verbose {
+				level = slog.LevelDebug
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+		},
+	}
+	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
+	for _, sub := range subcommands {
+		root.AddCommand(sub())
+	}
+	return root
+}
