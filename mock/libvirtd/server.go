@@ -1,0 +1,254 @@
+// Package libvirtd is a fake libvirt daemon for one compute host of the mock lab. It speaks the
+// real libvirt remote RPC protocol (src/rpc/virnetprotocol.x, src/remote/remote_protocol.x) over
+// unix or TCP sockets with no authentication, so that `virsh -c qemu+unix:///system?socket=...`
+// and libvirt.org/go/libvirt talk to it exactly as to a real libvirtd: capabilities and node
+// devices come from the lab inventory (rendered by mock/render), domains from a DomainSource at
+// call time.
+//
+// The daemon is built without cgo; only its tests link the real libvirt client.
+package libvirtd
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/hwcert/hwcert/mock/lab"
+	"github.com/hwcert/hwcert/mock/render"
+)
+
+// writeTimeout bounds how long a reply may wait for a client that stopped reading, so that such
+// a client cannot pin a goroutine forever.
+const writeTimeout = 30 * time.Second
+
+// nodeDevice is one node device of the host with its XML rendered once (the hardware is static).
+type nodeDevice struct {
+	name   string
+	parent string // "" for the root
+	cap    string // capability type: "system" or "pci"
+	flag   uint32 // its VIR_CONNECT_LIST_NODE_DEVICES_CAP_* bit
+	xml    string
+	err    error
+}
+
+// Server is the fake libvirtd of one host.
+type Server struct {
+	host string
+	inv  *lab.HostInventory
+	src  DomainSource
+	log  *slog.Logger
+
+	caps    string
+	capsErr error
+	devices []nodeDevice
+	byName  map[string]int
+
+	mu        sync.Mutex
+	closed    bool
+	done      chan struct{}
+	listeners map[net.Listener]struct{}
+	conns     map[net.Conn]struct{}
+	wg        sync.WaitGroup
+}
+
+// New creates the daemon of host. inv is the host's inventory (its capabilities and node
+// devices); src lists the host's domains at call time and may be nil (no domains).
+func New(host string, inv *lab.HostInventory, src DomainSource) *Server {
+	s := &Server{
+		host:      host,
+		inv:       inv,
+		src:       src,
+		log:       slog.Default().With("component", "libvirtd", "host", host),
+		byName:    map[string]int{},
+		done:      make(chan struct{}),
+		listeners: map[net.Listener]struct{}{},
+		conns:     map[net.Conn]struct{}{},
+	}
+	s.caps, s.capsErr = render.CapabilitiesXML(inv)
+	if s.capsErr != nil {
+		s.log.Error("cannot render capabilities", "err", s.capsErr)
+	}
+	root := nodeDevice{name: render.ComputerDevice, cap: "system", flag: listCapSystem}
+	root.xml, root.err = render.ComputerDeviceXML(inv)
+	s.addDevice(root)
+	if inv != nil {
+		for i := range inv.Devices {
+			d := &inv.Devices[i]
+			nd := nodeDevice{name: d.Address.NodeDevName(), parent: render.ComputerDevice, cap: "pci", flag: listCapPCI}
+			nd.xml, nd.err = render.NodeDeviceXML(inv, d)
+			s.addDevice(nd)
+		}
+	}
+	return s
+}
+
+func (s *Server) addDevice(nd nodeDevice) {
+	if nd.err != nil {
+		s.log.Error("cannot render node device", "device", nd.name, "err", nd.err)
+	}
+	s.byName[nd.name] = len(s.devices)
+	s.devices = append(s.devices, nd)
+}
+
+// Serve accepts connections on l until l is closed (by Close or by the caller), serving each
+// connection in its own goroutine. It returns nil once the listener is closed.
+func (s *Server) Serve(l net.Listener) error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		l.Close()
+		return nil
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	s.log.Debug("serving", "addr", l.Addr().String())
+	backoff := 10 * time.Millisecond
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if s.isClosed() || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			// Transient failures (EMFILE...) must not end the daemon: back off and retry.
+			s.log.Warn("accept failed", "err", err, "retry_in", backoff)
+			t := time.NewTimer(backoff)
+			select {
+			case <-t.C:
+			case <-s.done:
+				t.Stop()
+				return nil
+			}
+			backoff = min(2*backoff, time.Second)
+			continue
+		}
+		backoff = 10 * time.Millisecond
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			c.Close()
+			return nil
+		}
+		s.conns[c] = struct{}{}
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go s.serveConn(c)
+	}
+}
+
+func (s *Server) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+// Close stops every listener and live connection and waits for connection goroutines to end.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	close(s.done)
+	var errs []error
+	for l := range s.listeners {
+		if err := l.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, fmt.Errorf("close listener %s: %w", l.Addr(), err))
+		}
+	}
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+	return errors.Join(errs...)
+}
+
+// errFrame is a framing violation: the connection cannot be resynchronised and is closed.
+type errFrame struct{ msg string }
+
+func (e *errFrame) Error() string { return e.msg }
+
+// readMessage reads one length-prefixed message (header + payload). The buffer grows only as
+// bytes arrive, so a hostile length word cannot make the daemon allocate 32 MiB up front.
+func readMessage(r io.Reader, buf *bytes.Buffer) ([]byte, error) {
+	var lw [lenSize]byte
+	if _, err := io.ReadFull(r, lw[:]); err != nil {
+		return nil, err
+	}
+	n := uint32(lw[0])<<24 | uint32(lw[1])<<16 | uint32(lw[2])<<8 | uint32(lw[3])
+	if n < lenSize+headerSize {
+		return nil, &errFrame{fmt.Sprintf("message length %d is shorter than length word and header (%d)", n, lenSize+headerSize)}
+	}
+	if n > lenSize+messageMax {
+		return nil, &errFrame{fmt.Sprintf("message length %d exceeds the maximum of %d", n, lenSize+messageMax)}
+	}
+	buf.Reset()
+	if _, err := io.CopyN(buf, r, int64(n-lenSize)); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &errFrame{fmt.Sprintf("connection closed inside a %d-byte message", n)}
+		}
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func (s *Server) serveConn(c net.Conn) {
+	log := s.log.With("peer", c.RemoteAddr().String())
+	defer s.wg.Done()
+	defer func() {
+		s.mu.Lock()
+		delete(s.conns, c)
+		s.mu.Unlock()
+		c.Close()
+	}()
+	// A bug triggered by one client's packet costs that client its connection, never the daemon.
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("panic while serving a connection; closing it", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	log.Debug("connection opened")
+	sess := &session{srv: s, log: log}
+	br := bufio.NewReaderSize(c, 64<<10)
+	var buf bytes.Buffer
+	for {
+		msg, err := readMessage(br, &buf)
+		if err != nil {
+			var fe *errFrame
+			switch {
+			case errors.As(err, &fe):
+				log.Warn("closing connection on a malformed message", "err", err)
+			case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+				log.Debug("connection closed")
+			default:
+				log.Debug("connection read failed", "err", err)
+			}
+			return
+		}
+		reply := sess.handle(msg)
+		if reply == nil {
+			continue
+		}
+		if err := c.SetWriteDeadline(time.Now().Add(writeTimeout)); err != nil {
+			log.Debug("set write deadline", "err", err)
+			return
+		}
+		if _, err := c.Write(reply); err != nil {
+			log.Debug("write failed; closing connection", "err", err)
+			return
+		}
+	}
+}
