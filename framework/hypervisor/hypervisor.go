@@ -1,0 +1,264 @@
+// Package hypervisor reads what a compute host's libvirtd says about a guest: its domain XML, the
+// node-device XML of every PCI device passed through to it, and the host capabilities (NUMA
+// cells, sockets, CPUs). It is the only package that imports the cgo binding
+// libvirt.org/go/libvirt, so everything else builds without cgo.
+//
+// One connection per host is opened on first use and reused; calls are serialised per host
+// because a libvirt connection shared between goroutines gives no ordering guarantee for the
+// objects it hands out, and the harness makes few calls per spec.
+package hypervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"libvirt.org/go/libvirt"
+
+	"github.com/hwcert/hwcert/framework/placement"
+)
+
+// URIResolver maps a compute host (OS-EXT-SRV-ATTR:host) to its libvirt URI;
+// (*config.Config).HypervisorURI is one.
+type URIResolver func(host string) (string, error)
+
+// Evidence is everything the hypervisor says about one guest.
+type Evidence struct {
+	Host string
+	URI  string
+	// DomainXML is the live domain XML (virsh dumpxml).
+	DomainXML string
+	// NodeDevXML is the node-device XML of every hostdev source address of the domain.
+	NodeDevXML map[placement.Address]string
+	// CapsXML is the host capabilities XML (virsh capabilities).
+	CapsXML string
+}
+
+// Inspector holds one libvirt connection per host.
+type Inspector struct {
+	resolve URIResolver
+
+	mu    sync.Mutex // guards conns
+	conns map[string]*hostConn
+}
+
+type hostConn struct {
+	mu   sync.Mutex // serialises use of conn
+	uri  string
+	conn *libvirt.Connect
+}
+
+// New returns an inspector that opens connections lazily.
+func New(resolve URIResolver) *Inspector {
+	return &Inspector{resolve: resolve, conns: map[string]*hostConn{}}
+}
+
+// withConn runs fn with the host's connection, opening it if needed. A connection that died
+// (libvirtd restarted, ssh dropped) is reopened once.
+func (in *Inspector) withConn(ctx context.Context, host string, fn func(c *libvirt.Connect, uri string) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("host %s: %w", host, err)
+	}
+	in.mu.Lock()
+	hc, ok := in.conns[host]
+	if !ok {
+		uri, err := in.resolve(host)
+		if err != nil {
+			in.mu.Unlock()
+			return fmt.Errorf("host %s: %w", host, err)
+		}
+		hc = &hostConn{uri: uri}
+		in.conns[host] = hc
+	}
+	in.mu.Unlock()
+
+	hc.mu.Lock()
+	defer hc.mu.Unlock()
+	if hc.conn != nil {
+		if alive, err := hc.conn.IsAlive(); err != nil || !alive {
+			_, _ = hc.conn.Close()
+			hc.conn = nil
+		}
+	}
+	if hc.conn == nil {
+		c, err := libvirt.NewConnect(hc.uri)
+		if err != nil {
+			return fmt.Errorf("host %s: connect to libvirt at %s: %w", host, hc.uri, err)
+		}
+		hc.conn = c
+	}
+	if err := fn(hc.conn, hc.uri); err != nil {
+		return fmt.Errorf("host %s (%s): %w", host, hc.uri, err)
+	}
+	return nil
+}
+
+// Evidence fetches the domain of a guest (by libvirt name, falling back to the server UUID, which
+// is the domain UUID), the node-device XML of each of its hostdevs and the host capabilities.
+func (in *Inspector) Evidence(ctx context.Context, host, instanceName, uuid string) (*Evidence, error) {
+	ev := &Evidence{Host: host, NodeDevXML: map[placement.Address]string{}}
+	err := in.withConn(ctx, host, func(c *libvirt.Connect, uri string) error {
+		ev.URI = uri
+		dom, err := lookupDomain(c, instanceName, uuid)
+		if err != nil {
+			return err
+		}
+		defer dom.Free()
+		ev.DomainXML, err = dom.GetXMLDesc(0)
+		if err != nil {
+			return fmt.Errorf("domain %s: XML: %w", orUUID(instanceName, uuid), err)
+		}
+		addrs, err := placement.HostdevAddresses(ev.DomainXML)
+		if err != nil {
+			return fmt.Errorf("domain %s: %w", orUUID(instanceName, uuid), err)
+		}
+		for _, a := range addrs {
+			x, err := nodeDeviceXML(c, a.NodeDeviceName())
+			if err != nil {
+				return fmt.Errorf("hostdev %s of domain %s: %w", a, orUUID(instanceName, uuid), err)
+			}
+			ev.NodeDevXML[a] = x
+		}
+		ev.CapsXML, err = c.GetCapabilities()
+		if err != nil {
+			return fmt.Errorf("capabilities: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return ev, err
+	}
+	return ev, nil
+}
+
+func orUUID(name, uuid string) string {
+	if name != "" {
+		return name
+	}
+	return uuid
+}
+
+func lookupDomain(c *libvirt.Connect, name, uuid string) (*libvirt.Domain, error) {
+	var byName error
+	if name != "" {
+		d, err := c.LookupDomainByName(name)
+		if err == nil {
+			return d, nil
+		}
+		byName = err
+	}
+	if uuid != "" {
+		d, err := c.LookupDomainByUUIDString(uuid)
+		if err == nil {
+			return d, nil
+		}
+		return nil, errors.Join(nameErr(name, byName), fmt.Errorf("no domain with UUID %s: %w", uuid, err))
+	}
+	if byName != nil {
+		return nil, nameErr(name, byName)
+	}
+	return nil, errors.New("no domain name or UUID given (is OS-EXT-SRV-ATTR:instance_name visible to this user?)")
+}
+
+func nameErr(name string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("no domain named %q: %w", name, err)
+}
+
+func nodeDeviceXML(c *libvirt.Connect, name string) (string, error) {
+	nd, err := c.LookupDeviceByName(name)
+	if err != nil {
+		return "", fmt.Errorf("node device %s: %w", name, err)
+	}
+	defer nd.Free()
+	x, err := nd.GetXMLDesc(0)
+	if err != nil {
+		return "", fmt.Errorf("node device %s: XML: %w", name, err)
+	}
+	return x, nil
+}
+
+// PCIInventory lists every PCI node device of a host: node-device name → XML, so callers can see
+// what the host has (vendor/product, PF/VF, NUMA node) without knowing any addresses.
+func (in *Inspector) PCIInventory(ctx context.Context, host string) (map[string]string, error) {
+	out := map[string]string{}
+	err := in.withConn(ctx, host, func(c *libvirt.Connect, _ string) error {
+		devs, err := c.ListAllNodeDevices(libvirt.CONNECT_LIST_NODE_DEVICES_CAP_PCI_DEV)
+		if err != nil {
+			return fmt.Errorf("list PCI node devices: %w", err)
+		}
+		defer func() {
+			for i := range devs {
+				_ = devs[i].Free()
+			}
+		}()
+		for i := range devs {
+			name, err := devs[i].GetName()
+			if err != nil {
+				return fmt.Errorf("node device name: %w", err)
+			}
+			x, err := devs[i].GetXMLDesc(0)
+			if err != nil {
+				return fmt.Errorf("node device %s: XML: %w", name, err)
+			}
+			out[name] = x
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Capabilities is the host capabilities XML.
+func (in *Inspector) Capabilities(ctx context.Context, host string) (string, error) {
+	var caps string
+	err := in.withConn(ctx, host, func(c *libvirt.Connect, _ string) error {
+		var err error
+		caps, err = c.GetCapabilities()
+		if err != nil {
+			return fmt.Errorf("capabilities: %w", err)
+		}
+		return nil
+	})
+	return caps, err
+}
+
+// Hosts are the hosts with an open or attempted connection, sorted.
+func (in *Inspector) Hosts() []string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	out := make([]string, 0, len(in.conns))
+	for h := range in.conns {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Close closes every connection.
+func (in *Inspector) Close() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	var errs []error
+	for host, hc := range in.conns {
+		hc.mu.Lock()
+		if hc.conn != nil {
+			if _, err := hc.conn.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("host %s: close %s: %w", host, hc.uri, err))
+			}
+			hc.conn = nil
+		}
+		hc.mu.Unlock()
+	}
+	in.conns = map[string]*hostConn{}
+	return errors.Join(errs...)
+}
+
+// IsNoDomain reports whether err says the domain does not exist.
+func IsNoDomain(err error) bool {
+	var le libvirt.Error
+	return errors.As(err, &le) && le.Code == libvirt.ERR_NO_DOMAIN
+}
