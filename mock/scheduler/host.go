@@ -217,6 +217,7 @@ type scratch struct {
 // PciPassthroughFilter and NUMATopologyFilter do in turn, and returns the plan or nil.
 func (h *hostState) fit(w *want, sc *scratch, rej *rejections) *plan {
 	rej.hosts++
+	sc.takes = sc.takes[:0] // a server without PCI requests takes nothing
 	if (w.sharedVCPUs > 0 && float64(h.sharedUsed+w.sharedVCPUs) > h.vcpuCap) || w.pinnedVCPUs > h.pcpuFree {
 		rej.compute++
 		return nil
