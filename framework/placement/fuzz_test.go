@@ -1,0 +1,156 @@
+package placement
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// nodeDevTemplate turns a node device XML into a template whose <domain>/<bus>/<slot>/<function>
+// are filled per hostdev, so one fuzzed node device can answer several hostdevs.
+var pciAddrElems = regexp.MustCompile(`<(domain|bus|slot|function)>\d+</(domain|bus|slot|function)>`)
+
+func fill(tmpl string, a Address) string {
+	return strings.NewReplacer("{domain}", fmt.Sprint(a.Domain), "{bus}", fmt.Sprint(a.Bus),
+		"{slot}", fmt.Sprint(a.Slot), "{function}", fmt.Sprint(a.Function)).Replace(tmpl)
+}
+
+func seedCorpus(f *testing.F) {
+	ents, err := os.ReadDir("testdata")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range ents {
+		if !e.IsDir() || e.Name() == "fuzz" {
+			continue
+		}
+		dom, devs, caps := loadCase(f, e.Name())
+		for _, x := range devs {
+			tmpl := pciAddrElems.ReplaceAllString(x, "<$1>{$1}</$1>")
+			f.Add(dom, tmpl, caps)
+			break
+		}
+	}
+	f.Add("<domain/>", "", "<capabilities/>")
+	f.Add("", "", "")
+}
+
+// FuzzBuild feeds arbitrary domain, node device and capabilities XML through HostdevAddresses
+// and Build. Nothing may panic, and a placement that comes back must be internally consistent.
+func FuzzBuild(f *testing.F) {
+	seedCorpus(f)
+	f.Fuzz(func(t *testing.T, domainXML, nodeDevTmpl, capsXML string) {
+		addrs, aerr := HostdevAddresses(domainXML)
+		devs := map[Address]string{}
+		for _, a := range addrs {
+			devs[a] = fill(nodeDevTmpl, a)
+		}
+		p, err := Build(domainXML, devs, capsXML)
+		if err != nil {
+			return
+		}
+		if aerr != nil {
+			t.Fatalf("Build succeeded where HostdevAddresses failed: %v", aerr)
+		}
+		checkInvariants(t, p, addrs)
+	})
+}
+
+func checkInvariants(t *testing.T, p *Placement, addrs []Address) {
+	t.Helper()
+	if len(p.Devices) != len(addrs) {
+		t.Fatalf("%d devices for %d hostdevs", len(p.Devices), len(addrs))
+	}
+	hex4 := regexp.MustCompile(`^[0-9a-f]{4}$`)
+	for i, d := range p.Devices {
+		if d.Address != addrs[i] {
+			t.Fatalf("device %d is %s, hostdev is %s", i, d.Address, addrs[i])
+		}
+		if !hex4.MatchString(d.VendorID) || !hex4.MatchString(d.ProductID) {
+			t.Fatalf("device %s: IDs %q:%q", d.Address, d.VendorID, d.ProductID)
+		}
+		switch d.Function {
+		case FunctionPF, FunctionPCI:
+			if d.PF != nil {
+				t.Fatalf("device %s: %s with a parent PF", d.Address, d.Function)
+			}
+		case FunctionVF:
+			if d.PF == nil {
+				t.Fatalf("device %s: VF without a parent PF", d.Address)
+			}
+		default:
+			t.Fatalf("device %s: function %q", d.Address, d.Function)
+		}
+		if d.NUMANode != nil && *d.NUMANode < 0 {
+			t.Fatalf("device %s: negative NUMA node", d.Address)
+		}
+		if d.Socket != nil && (d.NUMANode == nil || p.NodeSocket[*d.NUMANode] != *d.Socket) {
+			t.Fatalf("device %s: socket %d not from its node", d.Address, *d.Socket)
+		}
+		if _, err := ParseAddress(d.Address.String()); err != nil {
+			t.Fatalf("device address %s does not round-trip: %v", d.Address, err)
+		}
+	}
+	for _, s := range [][]int{p.HostNodes, p.PCPUs} {
+		if !slices.IsSorted(s) || len(slices.Compact(slices.Clone(s))) != len(s) {
+			t.Fatalf("not a sorted set: %v", s)
+		}
+	}
+	if p.Pinned {
+		if len(p.VCPUPins) != p.VCPUs || p.VCPUs == 0 {
+			t.Fatalf("pinned with %d pins for %d vCPUs", len(p.VCPUPins), p.VCPUs)
+		}
+		for v, cpus := range p.VCPUPins {
+			if len(cpus) != 1 {
+				t.Fatalf("pinned but vCPU %d on %v", v, cpus)
+			}
+		}
+	}
+	seen := map[int]bool{}
+	for _, c := range p.GuestCells {
+		for _, v := range c.VCPUs {
+			if seen[v] {
+				t.Fatalf("vCPU %d in two guest cells", v)
+			}
+			seen[v] = true
+		}
+		for _, n := range c.HostNodes {
+			if !slices.Contains(p.HostNodes, n) {
+				t.Fatalf("cell %d host node %d missing from HostNodes %v", c.ID, n, p.HostNodes)
+			}
+		}
+	}
+	if len(p.GuestCells) > 0 && !p.HasNUMATopology {
+		t.Fatal("guest cells without NUMA topology")
+	}
+}
+
+// TestFuzzSeedsBuild makes sure the templated seeds really exercise the success path.
+func TestFuzzSeedsBuild(t *testing.T) {
+	dom, devs, caps := loadCase(t, "dedicated-2node-c62x")
+	var tmpl string
+	for _, x := range devs {
+		tmpl = pciAddrElems.ReplaceAllString(x, "<$1>{$1}</$1>")
+		break
+	}
+	addrs, err := HostdevAddresses(dom)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[Address]string{}
+	for _, a := range addrs {
+		m[a] = fill(tmpl, a)
+	}
+	p, err := Build(dom, m, caps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, p, addrs)
+	if _, err := os.Stat(filepath.Join("testdata", "dedicated-2node-c62x", "domain.xml")); err != nil {
+		t.Fatal(err)
+	}
+}
