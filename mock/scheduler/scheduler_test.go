@@ -324,7 +324,7 @@ func TestHugepagesMakeATopology(t *testing.T) {
 	if !p.NUMA || len(p.Cells) != 1 || p.Dedicated {
 		t.Fatalf("placement %+v", p)
 	}
-	if got := deviceNodes(t, s, p); got[0] != strings.TrimSpace(string(rune('0'+p.Cells[0].HostNode))) {
+	if got := deviceNodes(t, s, p); got[0] != itoa(p.Cells[0].HostNode) {
 		t.Fatalf("device on node %v, guest on %d", got, p.Cells[0].HostNode)
 	}
 }
