@@ -184,7 +184,7 @@ func Start(ctx context.Context, opts Options) (m *Mock, err error) {
 	if err := m.writeFiles(); err != nil {
 		return nil, err
 	}
-	log.Info("mock lab ready", "lab", opts.Lab.Name, "auth_url", m.AuthURL(), "clouds_yaml", m.cloudsPath, "config", m.configPath)
+	log.Debug("mock lab ready", "lab", opts.Lab.Name, "auth_url", m.AuthURL(), "clouds_yaml", m.cloudsPath, "config", m.configPath)
 	return m, nil
 }
 
@@ -220,7 +220,7 @@ func (m *Mock) startDaemon(ctx context.Context, host string, inv *lab.HostInvent
 			m.serveErr <- fmt.Errorf("mock: libvirtd of %s: %w", host, err)
 		}
 	}()
-	m.log.Info("libvirtd serving", "host", host, "uri", m.uris[host])
+	m.log.Debug("libvirtd serving", "host", host, "uri", m.uris[host])
 	return nil
 }
 

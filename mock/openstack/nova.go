@@ -46,6 +46,7 @@ func (a *API) routeCompute() {
 	route("GET /os-hypervisors", a.listHypervisors(false))
 	route("GET /os-hypervisors/detail", a.listHypervisors(true))
 	route("GET /os-hypervisors/{id}", a.showHypervisor)
+	route("GET /os-aggregates", a.listAggregates)
 	route("GET /os-availability-zone", a.listAvailabilityZones(false))
 	route("GET /os-availability-zone/detail", a.listAvailabilityZones(true))
 }
@@ -212,6 +213,36 @@ func (a *API) listAvailabilityZones(detail bool) computeHandler {
 		writeJSON(w, http.StatusOK, map[string]any{"availabilityZoneInfo": zones})
 	}
 }
+
+// listAggregates shows one aggregate per availability zone other than Nova's default "nova",
+// holding that zone's hosts: that is how an operator puts hosts into a zone.
+func (a *API) listAggregates(w http.ResponseWriter, r *http.Request, v microversion) {
+	out := []any{}
+	for i, z := range a.cloud.AvailabilityZones() {
+		if z == defaultZone {
+			continue
+		}
+		hosts := []string{}
+		for _, h := range a.cloud.Lab().Hosts {
+			if h.AvailabilityZone == z {
+				hosts = append(hosts, h.Name)
+			}
+		}
+		agg := map[string]any{
+			"id": i + 1, "name": z, "availability_zone": z, "hosts": hosts,
+			"metadata":   map[string]any{"availability_zone": z},
+			"created_at": "2024-01-01T00:00:00.000000", "updated_at": nil, "deleted_at": nil, "deleted": false,
+		}
+		if v.atLeast(41) {
+			agg["uuid"] = computeNodeUUID("aggregate " + z)
+		}
+		out = append(out, agg)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"aggregates": out})
+}
+
+// defaultZone is Nova's default_availability_zone.
+const defaultZone = "nova"
 
 // links builds Nova's self and bookmark links of a resource.
 func links(r *http.Request, collection, id string) []any {
