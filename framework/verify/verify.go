@@ -273,17 +273,18 @@ func (c *checker) checkFunctions(as []*assignment) {
 func (c *checker) checkNUMA(as []*assignment) {
 	p := c.p
 	want := c.req.EffectiveNUMANodes()
-	if want == 0 {
-		if p.HasNUMATopology {
-			c.fail("guest NUMA topology: expected none (no hw:numa_nodes, dedicated CPUs or hugepages), found %s", describeCells(p))
-			return
-		}
+	switch {
+	case want == 0 && !p.HasNUMATopology:
 		if len(c.req.Aliases) > 0 {
 			c.note("guest has no NUMA topology: Nova does not enforce any PCI NUMA affinity policy")
 		}
 		return
-	}
-	if !p.HasNUMATopology {
+	case want == 0:
+		// The request names no NUMA topology, but something else in the flavor or image
+		// (hugepages, vPMEM) gave the guest one, and then Nova enforces the policy against it.
+		c.note("guest NUMA topology: the request names none (no hw:numa_nodes or dedicated CPUs), found %s (hugepages?); policies judged against it", describeCells(p))
+		want = len(p.GuestCells)
+	case !p.HasNUMATopology:
 		c.fail("guest NUMA topology: expected %s, found none (no numatune or guest NUMA cells in the domain)", plural(want, "node"))
 		return
 	}
@@ -596,7 +597,7 @@ func summarizeRequest(r Request) string {
 	if len(parts) == 0 {
 		parts = append(parts, "no PCI devices")
 	}
-	guest := "guest without NUMA topology (policy not enforced)"
+	guest := "no guest NUMA topology requested (policies apply only if the guest has one)"
 	if n := r.EffectiveNUMANodes(); n > 0 {
 		guest = "guest with " + plural(n, "NUMA node")
 		if r.Dedicated {

@@ -116,8 +116,9 @@ func TestCheck(t *testing.T) {
 			"guest NUMA topology: expected 1 node, found none"},
 		{"shared-dedicated-expected", "shared-no-numa", req(t, "gpu", 1, dedicated()), false,
 			"found none"},
-		{"numa-not-expected", "gpu-no-numa", req(t, "gpu", 1), false,
-			"guest NUMA topology: expected none"},
+		{"numa-unrequested-legacy", "gpu-no-numa", req(t, "gpu", 1), true, ""},
+		{"numa-unrequested-required", "gpu-no-numa", req(t, "gpu", 1, policy("required")), false,
+			"gpu (required): 0000:af:00.0 has no NUMA node"},
 
 		// Sub-NUMA host: guest on node 0, VF on node 1 of the same socket.
 		{"snc-socket", "snc-same-socket-vf", req(t, "qat-c62x-vf", 1, policy("socket"), dedicated()), true, ""},
