@@ -2,6 +2,33 @@
 // guest NUMA topology, and places them on a host exactly as Nova's PciPassthroughFilter and
 // NUMATopologyFilter would (nova/pci/stats.py, nova/virt/hardware.py), claiming devices and pCPUs
 // until the server is deleted. Faults (see Options) make it lie in specific, documented ways.
+//
+// What is modelled, in Nova's order: the PCI requests and guest NUMA topology come from
+// mock/novaspec; hosts are tried in lab order (a server without PCI requests tries hosts without
+// free passthrough devices first, as PCIWeigher does) and the first that passes wins, which keeps
+// tests reproducible. On a host: the VCPU (|cpu_shared_set| x cpu_allocation_ratio), PCPU
+// (cpu_dedicated_set) and memory totals; PciPassthroughFilter (the requests without NUMA); then
+// for a guest with a NUMA topology numa_fit_instance_to_host: host cells sorted as Nova spreads
+// them (free memory, CPU use, then cells with free PCI devices first when PCI is requested), every
+// permutation of distinct host cells tried, each cell checked for memory (no overcommit), shared
+// vCPUs (the cell's shared CPUs x ratio, never more vCPUs than shared CPUs) and pinned vCPUs (one
+// free dedicated pCPU each, by thread policy, plus the isolated emulator thread on cell 0), and
+// the PCI requests applied with the NUMA policy (nova/pci/stats.py: spec, then NUMA affinity, then
+// unrequested PFs dropped; strictly local devices used whenever there are enough).
+//
+// The per-guest-node reading (lab.AffinityPerGuestNode) is the StarlingX document's sentence "an
+// eligible host NUMA node is required for each virtual NUMA node". Chosen interpretation: over
+// the devices of all requests whose policy is required, legacy or socket, every guest cell's host
+// node must have at least one device that is affine to it under that request's policy (required:
+// on the node; legacy: on the node or without NUMA information, since legacy accepts such a
+// device from any node; socket: on a node of the same socket). preferred requests are exempt, and
+// requests of count 0 need nothing. Devices are picked to cover uncovered nodes first, then as
+// upstream.
+//
+// Simplifications: memory is never overcommitted (ram_allocation_ratio 1.0) and hugepages are
+// taken from the node's memory (the lab has no page pools); when cpu_dedicated_set and
+// cpu_shared_set overlap (the lab default is every CPU in both, which real Nova refuses) pinned and
+// floating vCPUs are counted separately; resources:PCPU/VCPU extra specs and images are not read.
 package scheduler
 
 import (
