@@ -67,10 +67,17 @@ func badTopo(format string, args ...any) error {
 // N = 0, 1, ... until the first missing one, at most this many.
 const numaNodesMax = 128
 
+// MaxGuestVCPUs bounds the flavors the mock reasons about, so that a hostile flavor cannot make
+// it allocate per-vCPU tables of any size; no host of a lab has that many CPUs anyway.
+const MaxGuestVCPUs = 1 << 16
+
 // GuestTopology derives the guest NUMA topology from a flavor's vCPUs, memory and extra specs, or
 // nil when the guest has none (no hw:numa_nodes, no dedicated/mixed CPU policy, no
 // hw:mem_page_size). Invalid combinations give a *TopologyError with Nova's message.
 func GuestTopology(vcpus, memoryMB int, specs map[string]string) (*Topology, error) {
+	if vcpus < 1 || vcpus > MaxGuestVCPUs || memoryMB < 1 {
+		return nil, badTopo("vcpus %d, memory_mb %d: expected 1-%d vCPUs and at least 1 MB", vcpus, memoryMB, MaxGuestVCPUs)
+	}
 	policy := specs["hw:cpu_policy"]
 	if policy != "" && policy != CPUShared && policy != CPUDedicated && policy != CPUMixed {
 		return nil, badTopo("CPU policy requested from 'flavor extra specs' is invalid, given: '%s', available: '('dedicated', 'shared', 'mixed')'.", policy)

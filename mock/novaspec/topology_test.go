@@ -108,3 +108,51 @@ func TestMicroversion(t *testing.T) {
 		t.Fatalf("2.105: %v", err)
 	}
 }
+
+// FuzzGuestTopology: never panics, and a topology it returns gives every vCPU to exactly one
+// cell, splits the memory exactly, and pins exactly the vCPUs the policy says.
+func FuzzGuestTopology(f *testing.F) {
+	f.Add(uint16(4), uint16(4096), "2", "", "", "", "", "")
+	f.Add(uint16(4), uint16(3072), "2", "0", "1-3", "1024", "2048", "dedicated")
+	f.Add(uint16(4), uint16(1024), "", "", "", "", "", "mixed")
+	f.Add(uint16(3), uint16(1024), "1", "0-2,^1", "", "1024", "", "shared")
+	f.Fuzz(func(t *testing.T, vcpus, mem uint16, nodes, cpus0, cpus1, mem0, mem1, policy string) {
+		specs := map[string]string{"hw:numa_nodes": nodes, "hw:cpu_policy": policy}
+		for k, v := range map[string]string{"hw:numa_cpus.0": cpus0, "hw:numa_cpus.1": cpus1, "hw:numa_mem.0": mem0, "hw:numa_mem.1": mem1} {
+			if v != "" {
+				specs[k] = v
+			}
+		}
+		if policy == CPUMixed {
+			specs["hw:cpu_dedicated_mask"] = "^0"
+		}
+		topo, err := GuestTopology(int(vcpus), int(mem), specs)
+		if err != nil {
+			var te *TopologyError
+			if !errors.As(err, &te) || (te.Code != 400 && te.Code != 500) || te.Message == "" {
+				t.Fatalf("error %#v", err)
+			}
+			return
+		}
+		if topo == nil {
+			return
+		}
+		seen := map[int]bool{}
+		total := 0
+		for _, c := range topo.Cells {
+			for _, v := range c.VCPUs() {
+				if seen[v] || v < 0 || v >= int(vcpus) {
+					t.Fatalf("vCPU %d placed twice or out of range in %+v", v, topo)
+				}
+				seen[v] = true
+			}
+			if topo.CPUPolicy == CPUDedicated && len(c.Shared) != 0 || topo.CPUPolicy == CPUShared && len(c.Dedicated) != 0 {
+				t.Fatalf("policy %s with cell %+v", topo.CPUPolicy, c)
+			}
+			total += c.MemoryMB
+		}
+		if len(seen) != int(vcpus) || total != int(mem) {
+			t.Fatalf("%d of %d vCPUs, %d of %d MB in %+v", len(seen), vcpus, total, mem, topo)
+		}
+	})
+}

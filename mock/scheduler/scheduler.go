@@ -145,12 +145,15 @@ func (s *Scheduler) Schedule(req Request) (*Placement, error) {
 	if err != nil {
 		return nil, err
 	}
+	if req.VCPUs <= 0 || req.MemoryMB <= 0 {
+		return nil, fmt.Errorf("scheduler: server %s: VCPUs %d, MemoryMB %d: expected positive values", req.ServerID, req.VCPUs, req.MemoryMB)
+	}
+	if req.VCPUs > novaspec.MaxGuestVCPUs {
+		return nil, &NoValidHostError{Reason: fmt.Sprintf("%d vCPUs: more than any host has", req.VCPUs)}
+	}
 	topo, err := novaspec.GuestTopology(req.VCPUs, req.MemoryMB, req.ExtraSpecs)
 	if err != nil {
 		return nil, err
-	}
-	if req.VCPUs <= 0 || req.MemoryMB <= 0 {
-		return nil, fmt.Errorf("scheduler: server %s: VCPUs %d, MemoryMB %d: expected positive values", req.ServerID, req.VCPUs, req.MemoryMB)
 	}
 	if s.faults[FaultIgnorePolicy] {
 		for i := range reqs {
