@@ -173,6 +173,29 @@ func TestVirshHostView(t *testing.T) {
 	})
 }
 
+// The same daemon over loopback TCP (`hwcert mock --libvirt-tcp`): virsh sees no difference.
+func TestVirshOverTCP(t *testing.T) {
+	if _, err := exec.LookPath("virsh"); err != nil {
+		t.Skip("virsh is not installed (make deps installs libvirt-clients)")
+	}
+	stateDir := startMock(t, virshLab, "--libvirt-tcp")
+	uri := virshURI(t, stateDir, virshHost)
+	if !strings.HasPrefix(uri, "qemu+tcp://127.0.0.1:") {
+		t.Fatalf("hwcert.yaml gives %s, want a qemu+tcp loopback URI", uri)
+	}
+	var caps libvirtxml.Caps
+	if err := caps.Unmarshal(virsh(t, uri, "capabilities")); err != nil || len(caps.Host.NUMA.Cells.Cells) != 2 {
+		t.Errorf("capabilities over tcp: %v", err)
+	}
+	if pci := strings.Fields(virsh(t, uri, "nodedev-list", "--cap", "pci")); len(pci) != virshPCIDevices {
+		t.Errorf("nodedev-list --cap pci over tcp = %d devices, want %d", len(pci), virshPCIDevices)
+	}
+	res := runTool(t, nil, "virsh", "-c", uri, "dumpxml", "nosuch")
+	if res.code != 1 || !strings.Contains(res.stderr, "error: failed to get domain 'nosuch'") {
+		t.Errorf("virsh dumpxml nosuch over tcp: exit %d, stderr %q", res.code, res.stderr)
+	}
+}
+
 // serverShow is the part of `openstack server show -f json` the test needs.
 type serverShow struct {
 	ID           string `json:"id"`
