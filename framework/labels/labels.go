@@ -9,8 +9,11 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/hwcert/hwcert/framework/catalog"
 
 	"github.com/hwcert/hwcert/mock/lab"
 )
@@ -91,22 +94,76 @@ var registry = func() map[string]string {
 	return r
 }()
 
+// mu guards registry: catalog labels are added while the spec tree is built.
+var mu sync.RWMutex
+
 // Known reports whether label is in the registry (case-insensitively, as Ginkgo matches).
 func Known(label string) bool {
+	mu.RLock()
+	defer mu.RUnlock()
 	_, ok := registry[strings.ToLower(strings.TrimSpace(label))]
 	return ok
 }
 
 // Describe returns the description of a label ("" when unknown).
-func Describe(label string) string { return registry[strings.ToLower(label)] }
+func Describe(label string) string {
+	mu.RLock()
+	defer mu.RUnlock()
+	return registry[strings.ToLower(label)]
+}
 
 // All returns every registered label, sorted.
 func All() []string {
+	mu.RLock()
+	defer mu.RUnlock()
 	out := make([]string, 0, len(registry))
 	for l := range registry {
 		out = append(out, l)
 	}
 	sort.Strings(out)
+	return out
+}
+
+// Alias returns the label of the specs that use a catalog alias, e.g. "alias:qat-c62x-vf".
+func Alias(name string) string { return AliasKey + ":" + strings.ToLower(name) }
+
+// AliasKey is the key of the per-alias labels.
+const AliasKey = "alias"
+
+// RegisterCatalog adds the labels a device catalog brings: one alias:<name> label per entry and
+// the entries' own labels (lower-cased; Ginkgo matches labels case-insensitively). Call it before
+// validating a filter against a run that uses that catalog.
+func RegisterCatalog(cat *catalog.Catalog) {
+	mu.Lock()
+	defer mu.Unlock()
+	for _, e := range cat.Entries() {
+		registry[Alias(e.Alias)] = "uses the catalog alias " + e.Alias + " (" + e.DisplayName + ")"
+		for _, l := range e.Labels {
+			l = strings.ToLower(strings.TrimSpace(l))
+			if _, ok := registry[l]; !ok {
+				registry[l] = "device catalog label (" + e.Source + ")"
+			}
+		}
+	}
+}
+
+// ForEntry are the labels of a spec about one catalog entry: its kind, its alias and its
+// catalog labels (registered on the way).
+func ForEntry(cat *catalog.Catalog, e catalog.Entry) []string {
+	RegisterCatalog(cat)
+	out := []string{Alias(e.Alias)}
+	switch e.Kind {
+	case catalog.KindQAT:
+		out = append(out, QAT)
+	case catalog.KindGPU:
+		out = append(out, GPU)
+	}
+	for _, l := range e.Labels {
+		l = strings.ToLower(strings.TrimSpace(l))
+		if !slices.Contains(out, l) {
+			out = append(out, l)
+		}
+	}
 	return out
 }
 
@@ -123,6 +180,8 @@ func Must(ls ...string) []string {
 
 // keys are the label keys usable in set operations.
 func keys() []string {
+	mu.RLock()
+	defer mu.RUnlock()
 	seen := map[string]bool{}
 	for l := range registry {
 		if k, _, ok := strings.Cut(l, ":"); ok {

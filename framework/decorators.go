@@ -1,0 +1,44 @@
+package framework
+
+import (
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/hwcert/hwcert/framework/catalog"
+	"github.com/hwcert/hwcert/framework/labels"
+)
+
+// Spec timeouts. A boot is bounded by the config's boot timeout; these bound a whole spec (a few
+// boots, inspections and deletions) so a wedged lab cannot hang a run.
+const (
+	OneServerTimeout   = 10 * time.Minute
+	FewServersTimeout  = 15 * time.Minute
+	FillingHostTimeout = 30 * time.Minute
+)
+
+// LabelsOf is a Label decorator whose labels are checked against the registry.
+func LabelsOf(ls ...string) ginkgo.Labels { return ginkgo.Label(labels.Must(ls...)...) }
+
+// EntryLabels are the labels of a spec about a catalog entry plus extra registered labels.
+func EntryLabels(cat *catalog.Catalog, e catalog.Entry, extra ...string) ginkgo.Labels {
+	return ginkgo.Label(append(labels.ForEntry(cat, e), labels.Must(extra...)...)...)
+}
+
+// Faults are the labels saying which mock faults a spec must catch.
+func Faults(names ...string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = labels.Fault(n)
+	}
+	return labels.Must(out...)
+}
+
+// Mock fault names, for Faults.
+const (
+	FaultNUMAMisplace = "numa-misplace"
+	FaultWrongDevice  = "wrong-device"
+	FaultDropHostdev  = "drop-hostdev"
+	FaultExtraHostdev = "extra-hostdev"
+	FaultIgnorePolicy = "ignore-policy"
+)

@@ -1,0 +1,259 @@
+package framework
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"libvirt.org/go/libvirtxml"
+
+	"github.com/hwcert/hwcert/framework/catalog"
+	"github.com/hwcert/hwcert/framework/placement"
+)
+
+// Inventory is what the lab has, discovered rather than configured: the compute hosts Nova lists,
+// and for each the NUMA nodes and PCI devices its libvirtd reports, matched to catalog aliases by
+// vendor/product ID. Specs ask it where a request can be met and skip when it cannot.
+type Inventory struct {
+	Hosts []HostInventory // sorted by name
+}
+
+// HostInventory is one compute host.
+type HostInventory struct {
+	Name string
+	// Nodes are the host NUMA node ids, sorted; NodeSocket maps each to its socket (absent when
+	// the capabilities give no socket id).
+	Nodes      []int
+	NodeSocket map[int]int
+	// CPUsPerNode is the number of logical CPUs of each node.
+	CPUsPerNode map[int]int
+	Devices     []InventoryDevice // in address order
+}
+
+// InventoryDevice is one PCI function of a host.
+type InventoryDevice struct {
+	Address   placement.Address
+	VendorID  string
+	ProductID string
+	Function  string // pf, vf, pci (as Nova's libvirt driver classifies)
+	// NUMANode is nil when the device has no NUMA information.
+	NUMANode *int
+	// Aliases are the catalog aliases whose IDs and function match the device.
+	Aliases []string
+}
+
+// BuildInventory assembles an inventory from libvirt's answers: for each host the PCI node device
+// XMLs (name → XML) and the capabilities XML. It is pure, so it is tested without a lab.
+func BuildInventory(cat *catalog.Catalog, pci map[string]map[string]string, caps map[string]string) (*Inventory, error) {
+	inv := &Inventory{}
+	hosts := make([]string, 0, len(pci))
+	for h := range pci {
+		hosts = append(hosts, h)
+	}
+	sort.Strings(hosts)
+	for _, h := range hosts {
+		hi := HostInventory{Name: h, NodeSocket: map[int]int{}, CPUsPerNode: map[int]int{}}
+		if err := hi.readCaps(caps[h]); err != nil {
+			return nil, fmt.Errorf("host %s: %w", h, err)
+		}
+		names := make([]string, 0, len(pci[h]))
+		for n := range pci[h] {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			d, ok, err := readInventoryDevice(pci[h][n], cat)
+			if err != nil {
+				return nil, fmt.Errorf("host %s: node device %s: %w", h, n, err)
+			}
+			if ok {
+				hi.Devices = append(hi.Devices, d)
+			}
+		}
+		slices.SortFunc(hi.Devices, func(a, b InventoryDevice) int { return a.Address.Compare(b.Address) })
+		inv.Hosts = append(inv.Hosts, hi)
+	}
+	return inv, nil
+}
+
+func (h *HostInventory) readCaps(x string) error {
+	if strings.TrimSpace(x) == "" {
+		return fmt.Errorf("empty capabilities XML")
+	}
+	var caps libvirtxml.Caps
+	if err := caps.Unmarshal(x); err != nil {
+		return fmt.Errorf("capabilities XML: %w", err)
+	}
+	if caps.Host.NUMA == nil || caps.Host.NUMA.Cells == nil {
+		return nil
+	}
+	for _, c := range caps.Host.NUMA.Cells.Cells {
+		h.Nodes = append(h.Nodes, c.ID)
+		if c.CPUS == nil {
+			continue
+		}
+		h.CPUsPerNode[c.ID] = len(c.CPUS.CPUs)
+		for _, cpu := range c.CPUS.CPUs {
+			if cpu.SocketID != nil {
+				h.NodeSocket[c.ID] = *cpu.SocketID
+				break
+			}
+		}
+	}
+	sort.Ints(h.Nodes)
+	return nil
+}
+
+// readInventoryDevice parses one node device; ok is false for a non-PCI device.
+func readInventoryDevice(x string, cat *catalog.Catalog) (InventoryDevice, bool, error) {
+	var nd libvirtxml.NodeDevice
+	if err := nd.Unmarshal(x); err != nil {
+		return InventoryDevice{}, false, fmt.Errorf("XML: %w", err)
+	}
+	pci := nd.Capability.PCI
+	if pci == nil {
+		return InventoryDevice{}, false, nil
+	}
+	if pci.Domain == nil || pci.Bus == nil || pci.Slot == nil || pci.Function == nil {
+		return InventoryDevice{}, false, fmt.Errorf("PCI capability without a complete address")
+	}
+	addr, err := placement.NewAddress(*pci.Domain, *pci.Bus, *pci.Slot, *pci.Function)
+	if err != nil {
+		return InventoryDevice{}, false, err
+	}
+	d := InventoryDevice{
+		Address:   addr,
+		VendorID:  catalog.NormalizeID(pci.Vendor.ID),
+		ProductID: catalog.NormalizeID(pci.Product.ID),
+		Function:  catalog.FunctionPCI,
+	}
+	for _, sc := range pci.Capabilities {
+		switch {
+		case sc.VirtFunctions != nil:
+			d.Function = catalog.FunctionPF
+		case sc.PhysFunction != nil:
+			d.Function = catalog.FunctionVF
+		}
+	}
+	if pci.NUMA != nil && pci.NUMA.Node >= 0 {
+		n := pci.NUMA.Node
+		d.NUMANode = &n
+	}
+	if cat != nil {
+		for _, e := range cat.Match(d.VendorID, d.ProductID) {
+			if e.Function == d.Function {
+				d.Aliases = append(d.Aliases, e.Alias)
+			}
+		}
+	}
+	return d, true, nil
+}
+
+// Host returns the named host.
+func (inv *Inventory) Host(name string) (*HostInventory, bool) {
+	for i := range inv.Hosts {
+		if inv.Hosts[i].Name == name {
+			return &inv.Hosts[i], true
+		}
+	}
+	return nil, false
+}
+
+// Devices are the host's devices for an alias.
+func (h *HostInventory) DevicesFor(alias string) []InventoryDevice {
+	var out []InventoryDevice
+	for _, d := range h.Devices {
+		if slices.Contains(d.Aliases, alias) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// Count is the number of the host's devices for an alias.
+func (h *HostInventory) Count(alias string) int { return len(h.DevicesFor(alias)) }
+
+// CountOnNode is the number of devices for an alias on a NUMA node; node nil counts devices
+// without NUMA information.
+func (h *HostInventory) CountOnNode(alias string, node *int) int {
+	n := 0
+	for _, d := range h.DevicesFor(alias) {
+		if (node == nil && d.NUMANode == nil) || (node != nil && d.NUMANode != nil && *d.NUMANode == *node) {
+			n++
+		}
+	}
+	return n
+}
+
+// NodesWith are the NUMA nodes holding at least count devices for the alias, sorted.
+func (h *HostInventory) NodesWith(alias string, count int) []int {
+	var out []int
+	for _, n := range h.Nodes {
+		if h.CountOnNode(alias, &n) >= count {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Count is the number of devices for an alias in the whole lab.
+func (inv *Inventory) Count(alias string) int {
+	n := 0
+	for i := range inv.Hosts {
+		n += inv.Hosts[i].Count(alias)
+	}
+	return n
+}
+
+// MaxOnHost is the largest number of devices for the alias any single host has.
+func (inv *Inventory) MaxOnHost(alias string) int {
+	m := 0
+	for i := range inv.Hosts {
+		m = max(m, inv.Hosts[i].Count(alias))
+	}
+	return m
+}
+
+// HostsWhere returns the names of the hosts satisfying pred, in name order.
+func (inv *Inventory) HostsWhere(pred func(h *HostInventory) bool) []string {
+	var out []string
+	for i := range inv.Hosts {
+		if pred(&inv.Hosts[i]) {
+			out = append(out, inv.Hosts[i].Name)
+		}
+	}
+	return out
+}
+
+// HasDevices is a host predicate: at least count devices for each alias (name, count pairs).
+func HasDevices(alias string, count int) func(h *HostInventory) bool {
+	return func(h *HostInventory) bool { return h.Count(alias) >= count }
+}
+
+// Summary is a one-line-per-host description, for logs and skip reasons.
+func (inv *Inventory) Summary() string {
+	var b strings.Builder
+	for _, h := range inv.Hosts {
+		fmt.Fprintf(&b, "%s: nodes %v", h.Name, h.Nodes)
+		counts := map[string][]string{}
+		var aliases []string
+		for _, d := range h.Devices {
+			for _, a := range d.Aliases {
+				if _, ok := counts[a]; !ok {
+					aliases = append(aliases, a)
+				}
+				node := "-"
+				if d.NUMANode != nil {
+					node = fmt.Sprint(*d.NUMANode)
+				}
+				counts[a] = append(counts[a], node)
+			}
+		}
+		for _, a := range aliases {
+			fmt.Fprintf(&b, "; %s×%d (nodes %s)", a, len(counts[a]), strings.Join(counts[a], ","))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}

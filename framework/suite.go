@@ -1,0 +1,310 @@
+package framework
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/hwcert/hwcert/config"
+	"github.com/hwcert/hwcert/fixtures/labs"
+	"github.com/hwcert/hwcert/framework/catalog"
+	"github.com/hwcert/hwcert/framework/hypervisor"
+	"github.com/hwcert/hwcert/framework/openstack"
+	"github.com/hwcert/hwcert/mock"
+)
+
+// Environment variables that choose what the suites run against (go test / ginkgo); `hwcert run`
+// sets the same through SetOptions.
+const (
+	EnvConfig    = "HWCERT_CONFIG"     // harness config of a real (or separately started) lab
+	EnvLab       = "HWCERT_LAB"        // embedded lab name or lab file for the embedded mock
+	EnvFaults    = "HWCERT_FAULTS"     // comma-separated mock faults
+	EnvReportDir = "HWCERT_REPORT_DIR" // where evidence of failed specs goes (default $TMPDIR/hwcert-reports)
+)
+
+// Options choose the lab. With ConfigFile empty, the suite starts the embedded mock with Lab and
+// Faults.
+type Options struct {
+	ConfigFile string
+	Lab        string
+	Faults     []string
+	ReportDir  string
+}
+
+var (
+	optsMu  sync.Mutex
+	optsSet *Options
+)
+
+// SetOptions overrides the environment variables (used by `hwcert run`); call before RunSpecs.
+func SetOptions(o Options) {
+	optsMu.Lock()
+	defer optsMu.Unlock()
+	optsSet = &o
+}
+
+// CurrentOptions are the options in force: SetOptions', else the environment's.
+func CurrentOptions() Options {
+	optsMu.Lock()
+	defer optsMu.Unlock()
+	if optsSet != nil {
+		return *optsSet
+	}
+	o := Options{
+		ConfigFile: os.Getenv(EnvConfig),
+		Lab:        os.Getenv(EnvLab),
+		ReportDir:  os.Getenv(EnvReportDir),
+	}
+	for _, f := range strings.Split(os.Getenv(EnvFaults), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			o.Faults = append(o.Faults, f)
+		}
+	}
+	return o
+}
+
+func (o Options) reportDir() string {
+	if o.ReportDir != "" {
+		return o.ReportDir
+	}
+	// Under go test the working directory is the suite package: keep evidence out of the tree.
+	return filepath.Join(os.TempDir(), "hwcert-reports")
+}
+
+// suiteEnv is what every spec of this process shares: set up once by RegisterSuite's
+// SynchronizedBeforeSuite, read-only afterwards.
+type suiteEnv struct {
+	cfg       *config.Config
+	cloud     *openstack.Client
+	hv        *hypervisor.Inspector
+	catalog   *catalog.Catalog
+	inventory *Inventory
+	imageID   string
+	networkID string
+	runID     string
+	lockDir   string
+	reportDir string
+}
+
+var env *suiteEnv
+
+// bootstrap is what process 1 hands to every process.
+type bootstrap struct {
+	ConfigFile string `json:"config_file"`
+	RunID      string `json:"run_id"`
+	LockDir    string `json:"lock_dir"`
+}
+
+var (
+	registerOnce sync.Once
+	runningMock  *mock.Mock
+	mockStateDir string
+)
+
+// RegisterSuite registers the suite-level setup and teardown; call it once per test binary
+// (each suite_test.go, or `hwcert run`), before RunSpecs.
+//
+// Process 1 picks the lab: the config file of Options/HWCERT_CONFIG, else an embedded mock lab
+// it starts (HWCERT_LAB, HWCERT_FAULTS) in a temporary state directory, and sweeps what earlier
+// runs left behind (names with the config's prefix). Every process then loads the config,
+// connects, and discovers the lab's inventory. After the suite, process 1 stops the mock.
+func RegisterSuite() {
+	registerOnce.Do(func() {
+		SynchronizedBeforeSuite(setupProcess1, setupAll, NodeTimeout(5*time.Minute))
+		SynchronizedAfterSuite(teardownAll, teardownProcess1)
+	})
+}
+
+func setupProcess1(ctx SpecContext) []byte {
+	opts := CurrentOptions()
+	b := bootstrap{ConfigFile: opts.ConfigFile, RunID: newRunID()}
+	if b.ConfigFile == "" {
+		l, err := labs.Load(opts.Lab)
+		Expect(err).NotTo(HaveOccurred(), "loading the mock lab")
+		// Unix socket paths are limited to 107 bytes: keep the state dir short.
+		dir, err := os.MkdirTemp("", "hwcert-mock-")
+		Expect(err).NotTo(HaveOccurred(), "creating the mock state directory")
+		mockStateDir = dir
+		m, err := mock.Start(context.WithoutCancel(ctx), mock.Options{Lab: l, StateDir: dir, Faults: opts.Faults})
+		Expect(err).NotTo(HaveOccurred(), "starting the embedded mock lab %s (faults %v)", l.Name, opts.Faults)
+		runningMock = m
+		b.ConfigFile = m.ConfigFile()
+		GinkgoWriter.Printf("hwcert: embedded mock lab %q (faults %v) at %s\n", l.Name, opts.Faults, m.AuthURL())
+	}
+	lockDir, err := os.MkdirTemp("", "hwcert-locks-")
+	Expect(err).NotTo(HaveOccurred(), "creating the host lock directory")
+	b.LockDir = lockDir
+
+	cfg, err := config.Load(b.ConfigFile)
+	Expect(err).NotTo(HaveOccurred(), "loading the harness config")
+	cloud, err := openstack.New(ctx, cfg)
+	Expect(err).NotTo(HaveOccurred(), "connecting to the cloud")
+	swept, err := cloud.Sweep(ctx, cfg.NamePrefix)
+	Expect(err).NotTo(HaveOccurred(), "sweeping leftovers of earlier runs (prefix %q)", cfg.NamePrefix)
+	if len(swept.Servers)+len(swept.Flavors) > 0 {
+		GinkgoWriter.Printf("hwcert: swept leftovers of earlier runs: servers %v, flavors %v\n", swept.Servers, swept.Flavors)
+	}
+	data, err := json.Marshal(b)
+	Expect(err).NotTo(HaveOccurred())
+	return data
+}
+
+func setupAll(ctx SpecContext, data []byte) {
+	var b bootstrap
+	Expect(json.Unmarshal(data, &b)).To(Succeed(), "reading the bootstrap of process 1")
+	e, err := connect(ctx, b)
+	Expect(err).NotTo(HaveOccurred(), "setting up the suite environment")
+	env = e
+	GinkgoWriter.Printf("hwcert: run %s, lab inventory:\n%s", e.runID, e.inventory.Summary())
+}
+
+// connect loads the config and builds the clients and the inventory.
+func connect(ctx context.Context, b bootstrap) (*suiteEnv, error) {
+	cfg, err := config.Load(b.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	cat, err := loadCatalog(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cloud, err := openstack.New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	image, err := cloud.ResolveImage(ctx, cfg.Image)
+	if err != nil {
+		return nil, fmt.Errorf("config image: %w", err)
+	}
+	network, err := cloud.ResolveNetwork(ctx, cfg.Network)
+	if err != nil {
+		return nil, fmt.Errorf("config network: %w", err)
+	}
+	hv := hypervisor.New(cfg.HypervisorURI)
+	inv, err := discover(ctx, cloud, hv, cat)
+	if err != nil {
+		_ = hv.Close()
+		return nil, err
+	}
+	return &suiteEnv{
+		cfg: cfg, cloud: cloud, hv: hv, catalog: cat, inventory: inv,
+		imageID: image, networkID: network, runID: b.RunID, lockDir: b.LockDir,
+		reportDir: CurrentOptions().reportDir(),
+	}, nil
+}
+
+// discover lists the compute hosts and asks each one's libvirtd what it has.
+func discover(ctx context.Context, cloud *openstack.Client, hv *hypervisor.Inspector, cat *catalog.Catalog) (*Inventory, error) {
+	hosts, err := cloud.Hosts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("inventory: %w", err)
+	}
+	if len(hosts) == 0 {
+		return nil, errors.New("inventory: the cloud lists no hypervisors (does this user have the admin role?)")
+	}
+	pci := map[string]map[string]string{}
+	caps := map[string]string{}
+	for _, h := range hosts {
+		if pci[h.Name], err = hv.PCIInventory(ctx, h.Name); err != nil {
+			return nil, fmt.Errorf("inventory: %w", err)
+		}
+		if caps[h.Name], err = hv.Capabilities(ctx, h.Name); err != nil {
+			return nil, fmt.Errorf("inventory: %w", err)
+		}
+	}
+	return BuildInventory(cat, pci, caps)
+}
+
+func teardownAll() {
+	if env != nil && env.hv != nil {
+		_ = env.hv.Close()
+	}
+}
+
+func teardownProcess1() {
+	if env != nil && env.lockDir != "" {
+		_ = os.RemoveAll(env.lockDir)
+	}
+	if runningMock != nil {
+		Expect(runningMock.Close()).To(Succeed(), "stopping the embedded mock")
+		runningMock = nil
+	}
+	if mockStateDir != "" {
+		_ = os.RemoveAll(mockStateDir)
+	}
+}
+
+func newRunID() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+var (
+	catalogOnce sync.Once
+	treeCatalog *catalog.Catalog
+	catalogErr  error
+)
+
+// Catalog is the device catalog the spec tree is built from (call it while the tree is built,
+// i.e. inside a Describe body): the config's device_catalog when a config is given, else the
+// shipped catalog. Every parallel process builds the same tree from the same inputs.
+func Catalog() *catalog.Catalog {
+	catalogOnce.Do(func() {
+		opts := CurrentOptions()
+		if opts.ConfigFile == "" {
+			treeCatalog, catalogErr = catalog.Default()
+			return
+		}
+		cfg, err := config.Load(opts.ConfigFile)
+		if err != nil {
+			catalogErr = err
+			return
+		}
+		treeCatalog, catalogErr = loadCatalog(cfg)
+	})
+	if catalogErr != nil {
+		// The tree cannot be built without a catalog; Ginkgo reports this panic with its message.
+		panic(fmt.Sprintf("hwcert: device catalog: %v", catalogErr))
+	}
+	return treeCatalog
+}
+
+// loadCatalog reads the config's catalog; the default path is relative to the repository root,
+// so when it is not there (go test runs in the package directory) the embedded copy is used.
+func loadCatalog(cfg *config.Config) (*catalog.Catalog, error) {
+	if cfg.DeviceCatalog == config.DefaultDeviceCatalog {
+		if _, err := os.Stat(cfg.DeviceCatalog); err != nil {
+			return catalog.Default()
+		}
+	}
+	return catalog.Load(cfg.DeviceCatalog)
+}
+
+// Env accessors for specs that need the suite-level view (most use the Framework object).
+
+// Config is the harness configuration in force.
+func Config() *config.Config { mustEnv(); return env.cfg }
+
+// LabInventory is what the lab has.
+func LabInventory() *Inventory { mustEnv(); return env.inventory }
+
+func mustEnv() {
+	if env == nil {
+		Fail("hwcert: the suite environment is not set up; call framework.RegisterSuite() before RunSpecs")
+	}
+}
+
+// evidenceRoot is where evidence of failed specs goes.
+func evidenceRoot() string { return filepath.Join(env.reportDir, "evidence") }
