@@ -89,6 +89,13 @@ func New(host string, inv *lab.HostInventory, src DomainSource) *Server {
 	return s
 }
 
+// SetLogger sends the daemon's logs to l (default: slog.Default()). Call it before Serve.
+func (s *Server) SetLogger(l *slog.Logger) {
+	if l != nil {
+		s.log = l.With("component", "libvirtd", "host", s.host)
+	}
+}
+
 func (s *Server) addDevice(nd nodeDevice) {
 	if nd.err != nil {
 		s.log.Error("cannot render node device", "device", nd.name, "err", nd.err)
