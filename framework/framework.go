@@ -143,7 +143,9 @@ func (f *Framework) TryCreateFlavor(ctx context.Context, opts ...FlavorOption) (
 	return fl, nil
 }
 
-// Boot creates a server of the flavor and waits until it is ACTIVE or ERROR. It returns the
+// Boot creates a server of the flavor and waits until it is ACTIVE or ERROR. When the flavor
+// names an optional catalog alias the lab does not define (Nova: "PCI alias X is not defined"),
+// the spec is skipped: optional aliases are tested only where the lab declares them. It returns the
 // server as last seen and, unless it is ACTIVE, the error: *openstack.APIError when Nova refused
 // the request (no server exists), *openstack.BootError with Nova's fault when it went to ERROR,
 // *openstack.TimeoutError at the deadline. Deleting the server (and waiting until it is gone, so
@@ -163,6 +165,7 @@ func (f *Framework) Boot(ctx context.Context, fl *Flavor, opts ...BootOption) (*
 		AvailabilityZone: o.az, Host: o.host,
 	})
 	if err != nil {
+		f.skipIfOptionalAliasUndefined(err)
 		return nil, err
 	}
 	id := srv.ID
@@ -184,22 +187,17 @@ func (f *Framework) Boot(ctx context.Context, fl *Flavor, opts ...BootOption) (*
 	return srv, err
 }
 
-// BootActive boots and fails the spec unless the server becomes ACTIVE. When the flavor names an
-// optional catalog alias the lab does not define (Nova: "PCI alias X is not defined"), the spec is
-// skipped instead: optional aliases are tested only where the lab declares them.
+// BootActive boots and fails the spec unless the server becomes ACTIVE.
 func (f *Framework) BootActive(ctx context.Context, fl *Flavor, opts ...BootOption) *servers.Server {
 	GinkgoHelper()
 	srv, err := f.Boot(ctx, fl, opts...)
-	if err != nil {
-		f.skipIfOptionalAliasUndefined(err, fl)
-	}
 	Expect(err).NotTo(HaveOccurred(), "booting a server of flavor %s (extra specs %v)", fl.Name, fl.ExtraSpecs)
 	return srv
 }
 
 var aliasNotDefined = regexp.MustCompile(`PCI alias (.+) is not defined`)
 
-func (f *Framework) skipIfOptionalAliasUndefined(err error, fl *Flavor) {
+func (f *Framework) skipIfOptionalAliasUndefined(err error) {
 	ae, ok := openstack.AsAPIError(err)
 	if !ok || ae.Status != 400 {
 		return
@@ -323,3 +321,9 @@ func ExtraSpecsOf(m map[string]string) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// AsAPIError finds a refusal of the cloud (HTTP status and Nova's message) in err.
+func AsAPIError(err error) (*openstack.APIError, bool) { return openstack.AsAPIError(err) }
+
+// AsBootError finds a server that went to ERROR (with Nova's fault) in err.
+func AsBootError(err error) (*openstack.BootError, bool) { return openstack.AsBootError(err) }

@@ -80,3 +80,10 @@ func unlock(fh *os.File) error {
 	err := syscall.Flock(int(fh.Fd()), syscall.LOCK_UN)
 	return errors.Join(err, fh.Close())
 }
+
+// HostWhere acquires a host satisfying pred (see AcquireHost); the spec is skipped, saying that
+// no host of the lab can do what reason says, when none does.
+func (f *Framework) HostWhere(ctx context.Context, reason string, pred func(h *HostInventory) bool) string {
+	GinkgoHelper()
+	return f.AcquireHost(ctx, reason, f.Inventory.HostsWhere(pred)...)
+}

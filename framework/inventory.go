@@ -257,3 +257,47 @@ func (inv *Inventory) Summary() string {
 	}
 	return b.String()
 }
+
+// CountWithNUMA is the number of the host's devices for an alias that have NUMA information.
+func (h *HostInventory) CountWithNUMA(alias string) int {
+	n := 0
+	for _, d := range h.DevicesFor(alias) {
+		if d.NUMANode != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// HasLocalDevices is a host predicate: at least count devices for the alias with NUMA information.
+func HasLocalDevices(alias string, count int) func(h *HostInventory) bool {
+	return func(h *HostInventory) bool { return h.CountWithNUMA(alias) >= count }
+}
+
+// HasDevicesOnNodes is a host predicate: devices for the alias on at least n distinct NUMA nodes.
+func HasDevicesOnNodes(alias string, n int) func(h *HostInventory) bool {
+	return func(h *HostInventory) bool { return len(h.NodesWith(alias, 1)) >= n }
+}
+
+// OnlyNoNUMADevices is a host predicate: the host has devices for the alias and none of them has
+// NUMA information.
+func OnlyNoNUMADevices(alias string) func(h *HostInventory) bool {
+	return func(h *HostInventory) bool { return h.Count(alias) > 0 && h.CountWithNUMA(alias) == 0 }
+}
+
+// HasNodes is a host predicate: at least n NUMA nodes.
+func HasNodes(n int) func(h *HostInventory) bool {
+	return func(h *HostInventory) bool { return len(h.Nodes) >= n }
+}
+
+// All combines host predicates.
+func All(preds ...func(h *HostInventory) bool) func(h *HostInventory) bool {
+	return func(h *HostInventory) bool {
+		for _, p := range preds {
+			if !p(h) {
+				return false
+			}
+		}
+		return true
+	}
+}

@@ -1,0 +1,199 @@
+// Package numa holds the specs proving that PCI NUMA affinity policies place devices where Nova
+// promises: required, legacy, preferred and socket, from the flavor and from the alias; one and
+// two guest NUMA nodes; dedicated CPUs on the device's node; devices without NUMA information;
+// and the StarlingX document's per-guest-node claim. Specs are generated from the device
+// catalog and aim at hosts of the lab whose topology makes the right and the wrong answer both
+// possible; each skips, saying why, when the lab has no such host.
+package numa
+
+import (
+	"fmt"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/hwcert/hwcert/framework"
+	"github.com/hwcert/hwcert/framework/labels"
+	"github.com/hwcert/hwcert/framework/matchers"
+	"github.com/hwcert/hwcert/framework/verify"
+)
+
+var policies = []string{verify.PolicyRequired, verify.PolicyLegacy, verify.PolicyPreferred, verify.PolicySocket}
+
+var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA), func() {
+	f := framework.New("numa")
+	cat := framework.Catalog()
+
+	// idFaults are caught by every spec that checks the device count and IDs of one server.
+	idFaults := framework.Faults(framework.FaultWrongDevice, framework.FaultDropHostdev)
+
+	// perAliasAndPolicy builds one entry per supported alias and policy.
+	perAliasAndPolicy := func(pols []string, timeout SpecTimeout, extra func(policy string) []string) []TableEntry {
+		var out []TableEntry
+		for _, e := range cat.Supported() {
+			for _, p := range pols {
+				ls := append([]string{labels.Policy(p)}, extra(p)...)
+				out = append(out, Entry(fmt.Sprintf("%s, %s", e.Alias, p), e.Alias, p, framework.EntryLabels(cat, e, ls...), timeout))
+			}
+		}
+		return out
+	}
+	oneServer := SpecTimeout(framework.OneServerTimeout)
+
+	// localOrAny is the host predicate under which a policy can be met at all: required and
+	// socket need a device with NUMA information.
+	localOrAny := func(alias, policy string) func(h *framework.HostInventory) bool {
+		if policy == verify.PolicyRequired || policy == verify.PolicySocket {
+			return framework.HasLocalDevices(alias, 1)
+		}
+		return framework.HasDevices(alias, 1)
+	}
+
+	DescribeTable("the flavor's policy with a one-node guest",
+		func(ctx SpecContext, alias, policy string) {
+			f.RequireDevices(alias, 1)
+			host := f.HostWhere(ctx, fmt.Sprintf("give a %s device under %s", alias, policy), localOrAny(alias, policy))
+			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithPCINUMAPolicy(policy))
+			srv := f.BootActive(ctx, fl, framework.WithHost(host))
+			p, _ := f.Inspect(ctx, srv)
+			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+		},
+		perAliasAndPolicy(policies, oneServer, func(string) []string { return idFaults }))
+
+	// On a host with the alias's devices on several nodes a wrong-node device is free: the
+	// strict policies must still give the guest's own node (or socket).
+	DescribeTable("a strict policy picks the guest's node when another node has devices too",
+		func(ctx SpecContext, alias, policy string) {
+			f.RequireDevices(alias, 1)
+			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), framework.HasDevicesOnNodes(alias, 2))
+			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithPCINUMAPolicy(policy))
+			srv := f.BootActive(ctx, fl, framework.WithHost(host))
+			p, _ := f.Inspect(ctx, srv)
+			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+		},
+		perAliasAndPolicy([]string{verify.PolicyRequired, verify.PolicyLegacy, verify.PolicySocket}, oneServer,
+			func(string) []string { return append(framework.Faults(framework.FaultNUMAMisplace), idFaults...) }))
+
+	DescribeTable("dedicated CPUs sit on the device's node",
+		func(ctx SpecContext, alias, policy string) {
+			f.RequireDevices(alias, 1)
+			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), framework.HasDevicesOnNodes(alias, 2))
+			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
+			srv := f.BootActive(ctx, fl, framework.WithHost(host))
+			p, _ := f.Inspect(ctx, srv)
+			Expect(p.Pinned).To(BeTrue(), "every vCPU pinned to one pCPU")
+			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+		},
+		perAliasAndPolicy([]string{verify.PolicyRequired, verify.PolicySocket}, oneServer, func(string) []string {
+			return append([]string{labels.DedicatedCPUs}, append(framework.Faults(framework.FaultNUMAMisplace), idFaults...)...)
+		}))
+
+	// The alias path: no hw:pci_numa_affinity_policy in the flavor, so the alias's numa_policy
+	// decides (legacy when the alias sets none, as in the shipped catalog and the mock labs).
+	DescribeTable("the alias's policy when the flavor sets none",
+		func(ctx SpecContext, alias string) {
+			e := f.Entry(alias)
+			f.RequireDevices(alias, 1)
+			policy := verify.Request{}.PolicyFor(e)
+			host := f.HostWhere(ctx, fmt.Sprintf("give a %s device under %s", alias, policy), localOrAny(alias, policy))
+			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1))
+			Expect(fl.ExtraSpecs).NotTo(HaveKey(framework.SpecPCINUMAPolicy))
+			srv := f.BootActive(ctx, fl, framework.WithHost(host))
+			p, _ := f.Inspect(ctx, srv)
+			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+		},
+		func() []TableEntry {
+			var out []TableEntry
+			for _, e := range cat.Supported() {
+				policy := verify.Request{}.PolicyFor(e)
+				desc := fmt.Sprintf("%s (alias numa_policy %q: %s)", e.Alias, e.NUMAPolicy, policy)
+				out = append(out, Entry(desc, e.Alias, framework.EntryLabels(cat, e, append([]string{labels.Policy(policy)}, idFaults...)...), oneServer))
+			}
+			return out
+		}())
+
+	DescribeTable("a two-node guest gets its device local to one of its nodes",
+		func(ctx SpecContext, alias, policy string) {
+			f.RequireDevices(alias, 1)
+			pred := framework.All(framework.HasNodes(2), framework.HasLocalDevices(alias, 1))
+			if framework.Config().Expect.PCINUMAAffinity == verify.AffinityPerGuestNode {
+				pred = framework.All(pred, framework.HasDevicesOnNodes(alias, 2))
+			}
+			host := f.HostWhere(ctx, fmt.Sprintf("host a two-node guest with a %s device", alias), pred)
+			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(2), framework.WithPCINUMAPolicy(policy))
+			srv := f.BootActive(ctx, fl, framework.WithHost(host))
+			p, _ := f.Inspect(ctx, srv)
+			Expect(p.GuestCells).To(HaveLen(2))
+			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+		},
+		perAliasAndPolicy([]string{verify.PolicyRequired, verify.PolicyLegacy}, oneServer, func(string) []string { return idFaults }))
+
+	// A device without NUMA information (sysfs numa_node -1) is a case of its own: legacy and
+	// preferred accept it, required and socket never do, so when it is the only device of its
+	// alias on the host, they find no valid host.
+	DescribeTable("a device without NUMA information",
+		func(ctx SpecContext, alias, policy string) {
+			f.RequireDevices(alias, 1)
+			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices without NUMA information only", alias), framework.OnlyNoNUMADevices(alias))
+			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithPCINUMAPolicy(policy))
+			switch policy {
+			case verify.PolicyLegacy, verify.PolicyPreferred:
+				srv := f.BootActive(ctx, fl, framework.WithHost(host))
+				p, _ := f.Inspect(ctx, srv)
+				Expect(p.Devices).To(HaveEach(HaveField("NUMANode", BeNil())), "the device has no NUMA node")
+				Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+			default:
+				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
+				framework.ExpectNoValidHost(srv, err)
+			}
+		},
+		perAliasAndPolicy(policies, oneServer, func(policy string) []string {
+			ls := []string{labels.NoNUMADevice}
+			switch policy {
+			case verify.PolicyRequired:
+				ls = append(ls, framework.Faults(framework.FaultIgnorePolicy)...)
+			case verify.PolicyLegacy, verify.PolicyPreferred:
+				ls = append(ls, idFaults...)
+			}
+			return ls
+		}))
+
+	// The StarlingX document says: "an eligible host NUMA node is required for each virtual NUMA
+	// node in the instance". Upstream Nova asks only for one of the guest's nodes. On a host
+	// whose devices sit on one node, a two-node guest with `required` tells the readings apart;
+	// the lab's config says which one it is expected to follow.
+	DescribeTable("the StarlingX per-guest-node reading of required",
+		func(ctx SpecContext, alias, reading string) {
+			if got := framework.Config().Expect.PCINUMAAffinity; got != reading {
+				Skip(fmt.Sprintf("the lab is expected to follow the %s reading (config expect.pci_numa_affinity), not %s", got, reading))
+			}
+			f.RequireDevices(alias, 1)
+			host := f.HostWhere(ctx, fmt.Sprintf("hold %s devices on one of two NUMA nodes only", alias), func(h *framework.HostInventory) bool {
+				return len(h.Nodes) >= 2 && len(h.NodesWith(alias, 1)) == 1 && h.CountWithNUMA(alias) == h.Count(alias)
+			})
+			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(2), framework.WithPCINUMAPolicy(verify.PolicyRequired))
+			if reading == verify.AffinityPerGuestNode {
+				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
+				framework.ExpectNoValidHost(srv, err)
+				return
+			}
+			srv := f.BootActive(ctx, fl, framework.WithHost(host))
+			p, _ := f.Inspect(ctx, srv)
+			Expect(p).To(matchers.SatisfyRequest(framework.WithAffinity(fl.Request(), verify.AffinityUpstream)))
+			Expect(p).NotTo(matchers.SatisfyRequest(framework.WithAffinity(fl.Request(), verify.AffinityPerGuestNode)),
+				"upstream Nova boots a guest that the StarlingX per-guest-node reading would refuse")
+		},
+		func() []TableEntry {
+			var out []TableEntry
+			for _, e := range cat.Supported() {
+				for _, r := range []string{verify.AffinityUpstream, verify.AffinityPerGuestNode} {
+					ls := []string{labels.StarlingXDoc, labels.NUMAReading(r), labels.Policy(verify.PolicyRequired)}
+					if r == verify.AffinityUpstream {
+						ls = append(ls, idFaults...)
+					}
+					out = append(out, Entry(fmt.Sprintf("%s, %s", e.Alias, r), e.Alias, r, framework.EntryLabels(cat, e, ls...), oneServer))
+				}
+			}
+			return out
+		}())
+})
