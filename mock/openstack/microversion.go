@@ -68,6 +68,11 @@ func (a *API) negotiate(r *http.Request) (microversion, int, string) {
 	}
 	v, err := parseMicroversion(s)
 	if err != nil {
+		if microversionRE.MatchString(s) {
+			// Well-formed but too large for an int: Python would parse it, and find it too new.
+			return microversion{}, http.StatusNotAcceptable, fmt.Sprintf(
+				"Version %s is not supported by the API. Minimum is %s and maximum is %s.", s, minMicroversion, a.maxVer)
+		}
 		return microversion{}, http.StatusBadRequest, err.Error()
 	}
 	if v.less(minMicroversion) || a.maxVer.less(v) {
