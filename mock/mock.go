@@ -416,7 +416,7 @@ func (m *Mock) HarnessConfig() config.Config {
 	return config.Config{
 		Cloud:               CloudName,
 		CloudsFile:          m.cloudsPath,
-		ComputeMicroversion: "2.86",
+		ComputeMicroversion: harnessMicroversion(m.lab.Nova.MaxMicroversion),
 		Hypervisors:         config.Hypervisors{Hosts: hosts},
 		Image:               image,
 		Network:             "none",
@@ -427,6 +427,17 @@ func (m *Mock) HarnessConfig() config.Config {
 		},
 		Expect: config.Expectations{PCINUMAAffinity: m.lab.Nova.PCINUMAAffinity},
 	}
+}
+
+// harnessMicroversion is 2.86 (the first that validates extra specs), or the lab's maximum
+// when the lab serves less, so the written config never asks for a version the lab refuses.
+func harnessMicroversion(labMax string) string {
+	const want = 86
+	var minor int
+	if _, err := fmt.Sscanf(labMax, "2.%d", &minor); err == nil && minor < want {
+		return labMax
+	}
+	return fmt.Sprintf("2.%d", want)
 }
 
 // writeFiles writes hwcert.yaml, then clouds.yaml last: a watcher waiting for clouds.yaml finds

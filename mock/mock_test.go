@@ -47,6 +47,9 @@ func TestWrittenFilesAndAuth(t *testing.T) {
 			t.Errorf("hwcert.yaml host %s: %q, mock says %q", h, got, uri)
 		}
 	}
+	if cfg.ComputeMicroversion != "2.86" || cfg.Timeouts.Poll.Duration <= 0 || cfg.Timeouts.Boot.Duration <= 0 {
+		t.Errorf("hwcert.yaml: compute_microversion %q timeouts %+v", cfg.ComputeMicroversion, cfg.Timeouts)
+	}
 	if cfg.Expect.PCINUMAAffinity != lab.AffinityUpstream {
 		t.Errorf("expect.pci_numa_affinity = %q", cfg.Expect.PCINUMAAffinity)
 	}
