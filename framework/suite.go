@@ -175,7 +175,7 @@ func connect(ctx context.Context, b bootstrap) (*suiteEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	cat, err := loadCatalog(cfg)
+	cat, err := LoadCatalog(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +272,7 @@ func Catalog() *catalog.Catalog {
 			catalogErr = err
 			return
 		}
-		treeCatalog, catalogErr = loadCatalog(cfg)
+		treeCatalog, catalogErr = LoadCatalog(cfg)
 	})
 	if catalogErr != nil {
 		// The tree cannot be built without a catalog; Ginkgo reports this panic with its message.
@@ -281,9 +281,9 @@ func Catalog() *catalog.Catalog {
 	return treeCatalog
 }
 
-// loadCatalog reads the config's catalog; the default path is relative to the repository root,
+// LoadCatalog reads the config's catalog; the default path is relative to the repository root,
 // so when it is not there (go test runs in the package directory) the embedded copy is used.
-func loadCatalog(cfg *config.Config) (*catalog.Catalog, error) {
+func LoadCatalog(cfg *config.Config) (*catalog.Catalog, error) {
 	if cfg.DeviceCatalog == config.DefaultDeviceCatalog {
 		if _, err := os.Stat(cfg.DeviceCatalog); err != nil {
 			return catalog.Default()

@@ -14,6 +14,7 @@ import (
 	"github.com/hwcert/hwcert/framework"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/labels"
+	"github.com/hwcert/hwcert/framework/matchers"
 	"github.com/hwcert/hwcert/framework/verify"
 )
 
@@ -63,7 +64,7 @@ var _ = Describe("Refused requests", framework.LabelsOf(labels.Negative), func()
 				if policy == verify.PolicyPreferred {
 					Expect(err).NotTo(HaveOccurred(), "preferred accepts a remote device")
 					p, _ := f.Inspect(ctx, srv)
-					Expect(p.Devices).To(HaveLen(2))
+					Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 					return
 				}
 				framework.ExpectNoValidHost(srv, err)
@@ -72,7 +73,8 @@ var _ = Describe("Refused requests", framework.LabelsOf(labels.Negative), func()
 				framework.Faults(framework.FaultIgnorePolicy)...)...), oneServer),
 			Entry("legacy", verify.PolicyLegacy, framework.LabelsOf(labels.NUMA, labels.MultiDevice, labels.Policy(verify.PolicyLegacy)), oneServer),
 			Entry("socket", verify.PolicySocket, framework.LabelsOf(labels.NUMA, labels.MultiDevice, labels.Policy(verify.PolicySocket)), oneServer),
-			Entry("preferred (accepted)", verify.PolicyPreferred, framework.LabelsOf(labels.NUMA, labels.MultiDevice, labels.Policy(verify.PolicyPreferred)), oneServer),
+			Entry("preferred (accepted)", verify.PolicyPreferred, framework.LabelsOf(append([]string{labels.NUMA, labels.MultiDevice, labels.Policy(verify.PolicyPreferred)},
+				framework.Faults(framework.FaultWrongDevice, framework.FaultDropHostdev)...)...), oneServer),
 		)
 	})
 

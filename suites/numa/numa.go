@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/hwcert/hwcert/framework"
+	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
 	"github.com/hwcert/hwcert/framework/verify"
@@ -24,15 +25,22 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA), func() {
 	f := framework.New("numa")
 	cat := framework.Catalog()
 
-	// idFaults are caught by every spec that checks the device count and IDs of one server.
-	idFaults := framework.Faults(framework.FaultWrongDevice, framework.FaultDropHostdev)
+	// idFaults are caught by every spec that checks the device count and IDs of one server; an
+	// extra device needs a spare of the same product on the host, which VF aliases have.
+	idFaults := func(e catalog.Entry) []string {
+		fs := []string{framework.FaultWrongDevice, framework.FaultDropHostdev}
+		if e.Function == catalog.FunctionVF {
+			fs = append(fs, framework.FaultExtraHostdev)
+		}
+		return framework.Faults(fs...)
+	}
 
 	// perAliasAndPolicy builds one entry per supported alias and policy.
-	perAliasAndPolicy := func(pols []string, timeout SpecTimeout, extra func(policy string) []string) []TableEntry {
+	perAliasAndPolicy := func(pols []string, timeout SpecTimeout, extra func(e catalog.Entry, policy string) []string) []TableEntry {
 		var out []TableEntry
 		for _, e := range cat.Supported() {
 			for _, p := range pols {
-				ls := append([]string{labels.Policy(p)}, extra(p)...)
+				ls := append([]string{labels.Policy(p)}, extra(e, p)...)
 				out = append(out, Entry(fmt.Sprintf("%s, %s", e.Alias, p), e.Alias, p, framework.EntryLabels(cat, e, ls...), timeout))
 			}
 		}
@@ -57,8 +65,14 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA), func() {
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p, _ := f.Inspect(ctx, srv)
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+			if h, _ := f.Inventory.Host(host); policy == verify.PolicyPreferred && h.CountWithNUMA(alias) == h.Count(alias) {
+				// Nova tries the strict placement first: with a free local device, preferred is local.
+				strict := fl.Request()
+				strict.Policy = verify.PolicyRequired
+				Expect(p).To(matchers.SatisfyRequest(strict), "preferred places the guest next to a free device when the host has one")
+			}
 		},
-		perAliasAndPolicy(policies, oneServer, func(string) []string { return idFaults }))
+		perAliasAndPolicy(policies, oneServer, func(e catalog.Entry, _ string) []string { return idFaults(e) }))
 
 	// On a host with the alias's devices on several nodes a wrong-node device is free: the
 	// strict policies must still give the guest's own node (or socket).
@@ -72,7 +86,9 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA), func() {
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		},
 		perAliasAndPolicy([]string{verify.PolicyRequired, verify.PolicyLegacy, verify.PolicySocket}, oneServer,
-			func(string) []string { return append(framework.Faults(framework.FaultNUMAMisplace), idFaults...) }))
+			func(e catalog.Entry, _ string) []string {
+				return append(framework.Faults(framework.FaultNUMAMisplace), idFaults(e)...)
+			}))
 
 	DescribeTable("dedicated CPUs sit on the device's node",
 		func(ctx SpecContext, alias, policy string) {
@@ -84,8 +100,8 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA), func() {
 			Expect(p.Pinned).To(BeTrue(), "every vCPU pinned to one pCPU")
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		},
-		perAliasAndPolicy([]string{verify.PolicyRequired, verify.PolicySocket}, oneServer, func(string) []string {
-			return append([]string{labels.DedicatedCPUs}, append(framework.Faults(framework.FaultNUMAMisplace), idFaults...)...)
+		perAliasAndPolicy([]string{verify.PolicyRequired, verify.PolicySocket}, oneServer, func(e catalog.Entry, _ string) []string {
+			return append([]string{labels.DedicatedCPUs}, append(framework.Faults(framework.FaultNUMAMisplace), idFaults(e)...)...)
 		}))
 
 	// The alias path: no hw:pci_numa_affinity_policy in the flavor, so the alias's numa_policy
@@ -107,7 +123,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA), func() {
 			for _, e := range cat.Supported() {
 				policy := verify.Request{}.PolicyFor(e)
 				desc := fmt.Sprintf("%s (alias numa_policy %q: %s)", e.Alias, e.NUMAPolicy, policy)
-				out = append(out, Entry(desc, e.Alias, framework.EntryLabels(cat, e, append([]string{labels.Policy(policy)}, idFaults...)...), oneServer))
+				out = append(out, Entry(desc, e.Alias, framework.EntryLabels(cat, e, append([]string{labels.Policy(policy)}, idFaults(e)...)...), oneServer))
 			}
 			return out
 		}())
@@ -126,7 +142,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA), func() {
 			Expect(p.GuestCells).To(HaveLen(2))
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		},
-		perAliasAndPolicy([]string{verify.PolicyRequired, verify.PolicyLegacy}, oneServer, func(string) []string { return idFaults }))
+		perAliasAndPolicy([]string{verify.PolicyRequired, verify.PolicyLegacy}, oneServer, func(e catalog.Entry, _ string) []string { return idFaults(e) }))
 
 	// A device without NUMA information (sysfs numa_node -1) is a case of its own: legacy and
 	// preferred accept it, required and socket never do, so when it is the only device of its
@@ -147,13 +163,13 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA), func() {
 				framework.ExpectNoValidHost(srv, err)
 			}
 		},
-		perAliasAndPolicy(policies, oneServer, func(policy string) []string {
+		perAliasAndPolicy(policies, oneServer, func(e catalog.Entry, policy string) []string {
 			ls := []string{labels.NoNUMADevice}
 			switch policy {
 			case verify.PolicyRequired:
 				ls = append(ls, framework.Faults(framework.FaultIgnorePolicy)...)
 			case verify.PolicyLegacy, verify.PolicyPreferred:
-				ls = append(ls, idFaults...)
+				ls = append(ls, idFaults(e)...)
 			}
 			return ls
 		}))
@@ -189,7 +205,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA), func() {
 				for _, r := range []string{verify.AffinityUpstream, verify.AffinityPerGuestNode} {
 					ls := []string{labels.StarlingXDoc, labels.NUMAReading(r), labels.Policy(verify.PolicyRequired)}
 					if r == verify.AffinityUpstream {
-						ls = append(ls, idFaults...)
+						ls = append(ls, idFaults(e)...)
 					}
 					out = append(out, Entry(fmt.Sprintf("%s, %s", e.Alias, r), e.Alias, r, framework.EntryLabels(cat, e, ls...), oneServer))
 				}

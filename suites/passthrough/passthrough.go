@@ -123,8 +123,7 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 			var out []TableEntry
 			for _, e := range cat.Supported() {
 				out = append(out, Entry(e.Alias, e.Alias,
-					framework.EntryLabels(cat, e, append(framework.Faults(framework.FaultWrongDevice, framework.FaultDropHostdev),
-						labels.Serial, labels.MultiDevice)...),
+					framework.EntryLabels(cat, e, append(countFaults(e), labels.Serial, labels.MultiDevice)...),
 					SpecTimeout(framework.FillingHostTimeout)))
 			}
 			return out

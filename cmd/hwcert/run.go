@@ -1,0 +1,172 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/reporters"
+	"github.com/onsi/ginkgo/v2/types"
+	. "github.com/onsi/gomega"
+	"github.com/spf13/cobra"
+
+	"github.com/hwcert/hwcert/config"
+	"github.com/hwcert/hwcert/fixtures/labs"
+	"github.com/hwcert/hwcert/framework"
+	"github.com/hwcert/hwcert/framework/catalog"
+	"github.com/hwcert/hwcert/framework/labels"
+	"github.com/hwcert/hwcert/mock/lab"
+
+	// The suites: their specs register themselves; RunSpecs runs them all in one go.
+	_ "github.com/hwcert/hwcert/suites/negative"
+	_ "github.com/hwcert/hwcert/suites/numa"
+	_ "github.com/hwcert/hwcert/suites/passthrough"
+)
+
+func init() { subcommands = append(subcommands, newRunCommand) }
+
+// Exit codes of `hwcert run`.
+const (
+	exitSpecsFailed = 1 // the run completed and some spec failed
+	exitUsage       = 2 // the run could not start: bad flags, config, lab or label filter
+)
+
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+func (e *exitError) ExitCode() int { return e.code }
+
+func usageErr(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// testingT lets RunSpecs run outside `go test`.
+type testingT struct{ failed bool }
+
+func (t *testingT) Fail() { t.failed = true }
+
+func newRunCommand() *cobra.Command {
+	var (
+		configFile, labelFilter, reportDir, labName string
+		faults                                      []string
+		timeout                                     time.Duration
+		dryRun, verbose                             bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run [--config FILE] [--label-filter EXPR] [--report-dir DIR]",
+		Short: "Run the suites (passthrough, numa, negative) against a lab, or against the embedded mock",
+		Long: `Run every suite against the lab a harness config names. Without --config, an embedded mock lab
+is started (the default lab "` + labs.Default + `", or --lab) with the faults given by --mock-fault.
+
+Writes DIR/junit.xml, DIR/report.json and, for failed specs, DIR/evidence/<spec>/ (server JSON and
+fault, domain XML, node-device XML, host capabilities). Exits 1 when a spec failed, 2 when the run
+could not start (bad flags, config, lab or label filter).
+
+Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsAny {required,socket}):
+` + labelHelp(),
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if configFile != "" && (labName != "" || len(faults) > 0) {
+				return usageErr("--config names a lab to test; --lab and --mock-fault configure the embedded mock and cannot be combined with it")
+			}
+			for _, f := range faults {
+				if !slices.Contains(lab.FaultNames, f) {
+					return usageErr("--mock-fault %q: unknown fault; expected one of %s", f, strings.Join(lab.FaultNames, ", "))
+				}
+			}
+			var cat *catalog.Catalog
+			if configFile != "" {
+				cfg, err := config.Load(configFile)
+				if err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+				if cat, err = framework.LoadCatalog(cfg); err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+			} else {
+				if _, err := labs.Load(labName); err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+				var err error
+				if cat, err = catalog.Default(); err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+			}
+			labels.RegisterCatalog(cat)
+			if err := labels.Validate(labelFilter); err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			absReports, err := filepath.Abs(reportDir)
+			if err != nil {
+				return usageErr("--report-dir %q: %v", reportDir, err)
+			}
+			if err := os.MkdirAll(absReports, 0o755); err != nil {
+				return usageErr("--report-dir: %v", err)
+			}
+			// Evidence of an earlier run would be mistaken for this one's.
+			if err := os.RemoveAll(filepath.Join(absReports, "evidence")); err != nil {
+				return usageErr("--report-dir: clearing old evidence: %v", err)
+			}
+
+			framework.SetOptions(framework.Options{ConfigFile: configFile, Lab: labName, Faults: faults, ReportDir: absReports})
+			framework.RegisterSuite()
+			RegisterFailHandler(Fail)
+
+			suiteConfig, reporterConfig := GinkgoConfiguration()
+			suiteConfig.LabelFilter = labelFilter
+			suiteConfig.Timeout = timeout
+			suiteConfig.DryRun = dryRun
+			// A filter that selects nothing is a mistake, not a green run.
+			suiteConfig.FailOnEmpty = true
+			junitPath := filepath.Join(absReports, "junit.xml")
+			reporterConfig.JSONReport = filepath.Join(absReports, "report.json")
+			// JUnit stays small for CI: timelines only for specs that did not pass or skip
+			// (evidence goes to files, referenced by a report entry).
+			ReportAfterSuite("junit", func(r Report) {
+				err := reporters.GenerateJUnitReportWithConfig(r, junitPath, reporters.JunitReportConfig{
+					OmitTimelinesForSpecState: types.SpecStatePassed | types.SpecStateSkipped | types.SpecStatePending,
+					OmitLeafNodeType:          true,
+				})
+				Expect(err).NotTo(HaveOccurred(), "writing %s", junitPath)
+			})
+			reporterConfig.SilenceSkips = !verbose
+			reporterConfig.Verbose = verbose
+
+			t := &testingT{}
+			start := time.Now()
+			passed := RunSpecs(t, "hwcert", suiteConfig, reporterConfig)
+			fmt.Fprintf(cmd.OutOrStdout(), "hwcert: wrote %s and %s (%s)\n", junitPath, reporterConfig.JSONReport, time.Since(start).Round(time.Millisecond))
+			if !passed || t.failed {
+				return &exitError{code: exitSpecsFailed, err: errors.New("some specs failed (see the report; evidence under " + filepath.Join(absReports, "evidence") + ")")}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&configFile, "config", "", "harness config of the lab to test (default: start the embedded mock)")
+	f.StringVar(&labelFilter, "label-filter", "", "run only specs whose labels match this Ginkgo label filter")
+	f.StringVar(&reportDir, "report-dir", "reports", "directory for junit.xml, report.json and evidence/")
+	f.StringVar(&labName, "lab", "", "embedded mock only: lab name ("+strings.Join(labs.Names(), ", ")+") or lab file (default "+labs.Default+")")
+	f.StringArrayVar(&faults, "mock-fault", nil, "embedded mock only: inject a fault (repeatable): "+strings.Join(lab.FaultNames, ", "))
+	f.DurationVar(&timeout, "timeout", 2*time.Hour, "bound on the whole run")
+	f.BoolVar(&dryRun, "dry-run", false, "list the specs the filter selects without running them")
+	f.BoolVar(&verbose, "spec-verbose", false, "print every spec as it runs, including skipped ones")
+	return cmd
+}
+
+func labelHelp() string {
+	var b strings.Builder
+	for _, l := range labels.All() {
+		fmt.Fprintf(&b, "  %-28s %s\n", l, labels.Describe(l))
+	}
+	return b.String()
+}
