@@ -222,5 +222,13 @@ func pciRequestsError(err error) error {
 	if errors.As(err, &notDefined) {
 		return &Error{Kind: BadRequest, Message: notDefined.Error(), Err: err}
 	}
+	var badPolicy *novaspec.InvalidPolicyError
+	if errors.As(err, &badPolicy) {
+		return &Error{Kind: BadRequest, Message: badPolicy.Error(), Err: err}
+	}
+	var topo *novaspec.TopologyError
+	if errors.As(err, &topo) && topo.Code == 400 {
+		return &Error{Kind: BadRequest, Message: topo.Error(), Err: err}
+	}
 	return &Error{Kind: Internal, Message: err.Error(), Err: err}
 }

@@ -175,6 +175,9 @@ func TestCreateServerRefusals(t *testing.T) {
 	undef, _ := c.CreateFlavor(Flavor{Name: "undef", VCPUs: 1, RAMMB: 1, ExtraSpecs: map[string]string{"pci_passthrough:alias": "qat:1"}})
 	bad, _ := c.CreateFlavor(Flavor{Name: "bad", VCPUs: 1, RAMMB: 1, ExtraSpecs: map[string]string{"pci_passthrough:alias": "gpu"}})
 	ok, _ := c.CreateFlavor(Flavor{Name: "ok", VCPUs: 1, RAMMB: 1})
+	// Stored below 2.86 without validation; nova-api refuses them when the server is created.
+	badPolicy, _ := c.CreateFlavor(Flavor{Name: "policy", VCPUs: 1, RAMMB: 1, ExtraSpecs: map[string]string{"hw:pci_numa_affinity_policy": "sometimes"}})
+	badTopo, _ := c.CreateFlavor(Flavor{Name: "topo", VCPUs: 1, RAMMB: 1, ExtraSpecs: map[string]string{"hw:numa_nodes": "2"}})
 	cases := []struct {
 		req  ServerRequest
 		kind Kind
@@ -182,6 +185,8 @@ func TestCreateServerRefusals(t *testing.T) {
 	}{
 		{ServerRequest{FlavorRef: undef.ID, ImageRef: img}, BadRequest, "PCI alias qat is not defined"},
 		{ServerRequest{FlavorRef: bad.ID, ImageRef: img}, Internal, ""},
+		{ServerRequest{FlavorRef: badPolicy.ID, ImageRef: img}, BadRequest, "Invalid PCI NUMA affinity configured: sometimes"},
+		{ServerRequest{FlavorRef: badTopo.ID, ImageRef: img}, BadRequest, ""},
 		{ServerRequest{FlavorRef: "nope", ImageRef: img}, BadRequest, "Flavor nope could not be found."},
 		{ServerRequest{FlavorRef: ok.ID, ImageRef: "nope"}, BadRequest, "Can not find requested image"},
 		{ServerRequest{FlavorRef: ok.ID, ImageRef: img, Host: "nope"}, BadRequest, "Compute host nope could not be found."},

@@ -131,6 +131,11 @@ func (c *Cloud) CreateServer(req ServerRequest) (Server, error) {
 	if _, err := novaspec.PCIRequests(c.lab.Nova.Aliases, fl.ExtraSpecs); err != nil {
 		return Server{}, pciRequestsError(err)
 	}
+	// nova-api builds the guest NUMA topology before scheduling, so a bad one is refused here
+	// (400, or 500 where Nova crashes) rather than turning into a build fault later.
+	if _, err := novaspec.GuestTopology(fl.VCPUs, fl.RAMMB, fl.ExtraSpecs); err != nil {
+		return Server{}, pciRequestsError(err)
+	}
 
 	now := time.Now().UTC().Truncate(time.Second)
 	c.serverSeq++
