@@ -1,0 +1,141 @@
+//go:build faultmatrix
+
+// The fault matrix proves the suites can tell a lying lab from an honest one: `hwcert run` against
+// the embedded mock must pass without faults, and with each fault every spec labelled
+// fault:<name> that runs must fail. Run it with `make faults`.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/hwcert/hwcert/framework/labels"
+	"github.com/hwcert/hwcert/mock/lab"
+)
+
+type runResult struct {
+	states  map[string]types.SpecState // spec full text -> state
+	labels  map[string][]string
+	elapsed time.Duration
+}
+
+func TestFaultMatrix(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "hwcert")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		t.Fatalf("building hwcert: %v", err)
+	}
+	repoRoot, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	run := func(fault string) runResult {
+		t.Helper()
+		dir := t.TempDir()
+		args := []string{"run", "--report-dir", dir}
+		if fault != "" {
+			args = append(args, "--mock-fault", fault)
+		}
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = repoRoot
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		switch {
+		case err == nil:
+		case errors.As(err, &ee) && ee.ExitCode() == exitSpecsFailed:
+		default:
+			t.Fatalf("hwcert %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		data, err := os.ReadFile(filepath.Join(dir, "report.json"))
+		if err != nil {
+			t.Fatalf("hwcert %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		var reports []types.Report
+		if err := json.Unmarshal(data, &reports); err != nil {
+			t.Fatalf("report.json: %v", err)
+		}
+		res := runResult{states: map[string]types.SpecState{}, labels: map[string][]string{}}
+		for _, r := range reports {
+			res.elapsed += r.RunTime
+			for _, s := range r.SpecReports {
+				if s.LeafNodeType != types.NodeTypeIt {
+					if s.State.Is(types.SpecStateFailureStates) {
+						t.Fatalf("hwcert %s: %s %s failed: %s", strings.Join(args, " "), s.LeafNodeType, s.LeafNodeText, s.Failure.Message)
+					}
+					continue
+				}
+				res.states[s.FullText()] = s.State
+				res.labels[s.FullText()] = s.Labels()
+			}
+		}
+		return res
+	}
+
+	clean := run("")
+	var failed, passed []string
+	for name, st := range clean.states {
+		switch {
+		case st.Is(types.SpecStateFailureStates):
+			failed = append(failed, name)
+		case st == types.SpecStatePassed:
+			passed = append(passed, name)
+		}
+	}
+	if len(failed) > 0 {
+		sort.Strings(failed)
+		t.Fatalf("without faults, %d specs failed:\n  %s", len(failed), strings.Join(failed, "\n  "))
+	}
+	if len(passed) == 0 {
+		t.Fatal("without faults, no spec passed: the matrix would prove nothing")
+	}
+
+	var table strings.Builder
+	fmt.Fprintf(&table, "fault matrix (%d specs passed without faults, %s):\n", len(passed), clean.elapsed.Round(time.Millisecond))
+	for _, fault := range lab.FaultNames {
+		res := run(fault)
+		label := labels.Fault(fault)
+		var caught, missed, extra []string
+		for name, st := range res.states {
+			labelled := slices.Contains(res.labels[name], label)
+			isFailed := st.Is(types.SpecStateFailureStates)
+			switch {
+			case labelled && isFailed:
+				caught = append(caught, name)
+			case labelled && st == types.SpecStateSkipped && clean.states[name] == types.SpecStateSkipped:
+				// The lab has nothing to run this spec with, with or without the fault.
+			case labelled:
+				missed = append(missed, fmt.Sprintf("%s (%s)", name, st))
+			case isFailed:
+				extra = append(extra, name)
+			}
+		}
+		sort.Strings(caught)
+		sort.Strings(missed)
+		sort.Strings(extra)
+		fmt.Fprintf(&table, "\n%s: caught by %d labelled specs (%d other specs failed too)\n", fault, len(caught), len(extra))
+		for _, c := range caught {
+			fmt.Fprintf(&table, "    %s\n", c)
+		}
+		if len(caught) == 0 {
+			t.Errorf("fault %s: no spec labelled %s failed; the suites cannot tell this lie from the truth", fault, label)
+		}
+		if len(missed) > 0 {
+			t.Errorf("fault %s: %d specs labelled %s did not fail:\n  %s", fault, len(missed), label, strings.Join(missed, "\n  "))
+		}
+	}
+	t.Log(table.String())
+	fmt.Println(table.String())
+}
