@@ -1,0 +1,78 @@
+package framework
+
+import (
+	"testing"
+
+	"github.com/hwcert/hwcert/framework/catalog"
+)
+
+const capsTwoSockets = `<capabilities><host><uuid>x</uuid><cpu><arch>x86_64</arch></cpu>
+<topology><cells num='2'>
+<cell id='0'><memory unit='KiB'>1024</memory><cpus num='2'>
+  <cpu id='0' socket_id='0' core_id='0' siblings='0'/><cpu id='1' socket_id='0' core_id='1' siblings='1'/></cpus></cell>
+<cell id='1'><memory unit='KiB'>1024</memory><cpus num='2'>
+  <cpu id='2' socket_id='1' core_id='0' siblings='2'/><cpu id='3' socket_id='1' core_id='1' siblings='3'/></cpus></cell>
+</cells></topology></host></capabilities>`
+
+func nodedev(name, bus, slot, fn, vendor, product, extra string) string {
+	return `<device><name>` + name + `</name><capability type='pci'><domain>0</domain><bus>` + bus + `</bus><slot>` + slot +
+		`</slot><function>` + fn + `</function><product id='0x` + product + `'/><vendor id='0x` + vendor + `'/>` + extra + `</capability></device>`
+}
+
+func TestBuildInventory(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pci := map[string]map[string]string{
+		"worker-0": {
+			"pci_0000_3d_00_0": nodedev("pci_0000_3d_00_0", "61", "0", "0", "8086", "37c8",
+				`<capability type='virt_functions' maxCount='2'><address domain='0x0000' bus='0x3d' slot='0x01' function='0x0'/></capability><numa node='0'/>`),
+			"pci_0000_3d_01_0": nodedev("pci_0000_3d_01_0", "61", "1", "0", "8086", "37c9",
+				`<capability type='phys_function'><address domain='0x0000' bus='0x3d' slot='0x00' function='0x0'/></capability><numa node='0'/>`),
+			"pci_0000_af_00_0": nodedev("pci_0000_af_00_0", "175", "0", "0", "10de", "1b38", `<numa node='1'/>`),
+			"pci_0000_5e_00_0": nodedev("pci_0000_5e_00_0", "94", "0", "0", "10de", "1b38", ``), // no NUMA information
+			"pci_0000_00_1f_0": nodedev("pci_0000_00_1f_0", "0", "31", "0", "8086", "a1c8", `<numa node='0'/>`), // not in the catalog
+		},
+		"worker-3": {},
+	}
+	caps := map[string]string{"worker-0": capsTwoSockets, "worker-3": capsTwoSockets}
+	inv, err := BuildInventory(cat, pci, caps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w0, ok := inv.Host("worker-0")
+	if !ok || len(inv.Hosts) != 2 {
+		t.Fatalf("hosts = %+v", inv.Hosts)
+	}
+	checks := []struct {
+		what      string
+		got, want int
+	}{
+		{"VFs", w0.Count("qat-c62x-vf"), 1},
+		{"PFs", w0.Count("qat-c62x-pf"), 1},
+		{"GPUs", w0.Count("gpu"), 2},
+		{"GPUs with NUMA", w0.CountWithNUMA("gpu"), 1},
+		{"GPUs without NUMA", w0.CountOnNode("gpu", nil), 1},
+		{"lab GPUs", inv.Count("gpu"), 2},
+		{"nodes", len(w0.Nodes), 2},
+		{"socket of node 1", w0.NodeSocket[1], 1},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %d, want %d", c.what, c.got, c.want)
+		}
+	}
+	if got := inv.HostsWhere(HasDevicesOnNodes("gpu", 1)); len(got) != 1 || got[0] != "worker-0" {
+		t.Errorf("hosts with GPUs on a node = %v", got)
+	}
+	if got := inv.HostsWhere(OnlyNoNUMADevices("gpu")); len(got) != 0 {
+		t.Errorf("worker-0 has a NUMA-local GPU too, got %v", got)
+	}
+	if _, err := BuildInventory(cat, map[string]map[string]string{"h": {"x": "<device"}}, map[string]string{"h": capsTwoSockets}); err == nil {
+		t.Error("malformed node device XML: no error")
+	}
+	if _, err := BuildInventory(cat, map[string]map[string]string{"h": {}}, map[string]string{"h": ""}); err == nil {
+		t.Error("empty capabilities: no error")
+	}
+}
