@@ -31,7 +31,7 @@ func TestBuildInventory(t *testing.T) {
 			"pci_0000_3d_01_0": nodedev("pci_0000_3d_01_0", "61", "1", "0", "8086", "37c9",
 				`<capability type='phys_function'><address domain='0x0000' bus='0x3d' slot='0x00' function='0x0'/></capability><numa node='0'/>`),
 			"pci_0000_af_00_0": nodedev("pci_0000_af_00_0", "175", "0", "0", "10de", "1b38", `<numa node='1'/>`),
-			"pci_0000_5e_00_0": nodedev("pci_0000_5e_00_0", "94", "0", "0", "10de", "1b38", ``), // no NUMA information
+			"pci_0000_5e_00_0": nodedev("pci_0000_5e_00_0", "94", "0", "0", "10de", "1b38", ``),                 // no NUMA information
 			"pci_0000_00_1f_0": nodedev("pci_0000_00_1f_0", "0", "31", "0", "8086", "a1c8", `<numa node='0'/>`), // not in the catalog
 		},
 		"worker-3": {},
