@@ -55,6 +55,10 @@ type Timeouts struct {
 	Boot   Duration `json:"boot,omitempty"`   // server to ACTIVE or ERROR (default 5m)
 	Delete Duration `json:"delete,omitempty"` // server gone after delete (default 2m)
 	Poll   Duration `json:"poll,omitempty"`   // polling interval (default 2s; the mock config uses less)
+	// SweepAfter: at start a run deletes servers and flavors with the name prefix whose run
+	// started longer ago than this (default 3h) — leftovers of killed runs — and leaves younger
+	// ones alone, since they may belong to a concurrent run with the same prefix.
+	SweepAfter Duration `json:"sweep_after,omitempty"`
 }
 
 // Expectations are lab behaviours that differ between OpenStack versions or readings.

@@ -27,6 +27,7 @@ const (
 	DefaultBootTimeout         = 5 * time.Minute
 	DefaultDeleteTimeout       = 2 * time.Minute
 	DefaultPollInterval        = 2 * time.Second
+	DefaultSweepAfter          = 3 * time.Hour
 	// DefaultDeviceCatalog is used when device_catalog is not set. Unlike a path written in the
 	// file it is relative to the working directory (the repository root), not to the config file.
 	DefaultDeviceCatalog = "fixtures/devices"
@@ -116,6 +117,9 @@ func (c *Config) setDefaults(dir string) {
 	if c.Timeouts.Delete.Duration == 0 {
 		c.Timeouts.Delete.Duration = DefaultDeleteTimeout
 	}
+	if c.Timeouts.SweepAfter.Duration == 0 {
+		c.Timeouts.SweepAfter.Duration = DefaultSweepAfter
+	}
 	if c.Timeouts.Poll.Duration == 0 {
 		c.Timeouts.Poll.Duration = DefaultPollInterval
 	}
@@ -201,6 +205,7 @@ func (c *Config) Validate() error {
 		{"timeouts.boot", c.Timeouts.Boot.Duration},
 		{"timeouts.delete", c.Timeouts.Delete.Duration},
 		{"timeouts.poll", c.Timeouts.Poll.Duration},
+		{"timeouts.sweep_after", c.Timeouts.SweepAfter.Duration},
 	} {
 		if t.d <= 0 {
 			bad(t.field, t.d.String(), "a positive duration such as \"90s\"")

@@ -2,8 +2,6 @@ package framework
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +19,7 @@ import (
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/hypervisor"
 	"github.com/hwcert/hwcert/framework/openstack"
+	"github.com/hwcert/hwcert/framework/runid"
 	"github.com/hwcert/hwcert/mock"
 )
 
@@ -128,7 +127,7 @@ func RegisterSuite() {
 
 func setupProcess1(ctx SpecContext) []byte {
 	opts := CurrentOptions()
-	b := bootstrap{ConfigFile: opts.ConfigFile, RunID: newRunID()}
+	b := bootstrap{ConfigFile: opts.ConfigFile, RunID: runid.New(time.Now())}
 	if b.ConfigFile == "" {
 		l, err := labs.Load(opts.Lab)
 		Expect(err).NotTo(HaveOccurred(), "loading the mock lab")
@@ -150,8 +149,8 @@ func setupProcess1(ctx SpecContext) []byte {
 	Expect(err).NotTo(HaveOccurred(), "loading the harness config")
 	cloud, err := openstack.New(ctx, cfg)
 	Expect(err).NotTo(HaveOccurred(), "connecting to the cloud")
-	swept, err := cloud.Sweep(ctx, cfg.NamePrefix)
-	Expect(err).NotTo(HaveOccurred(), "sweeping leftovers of earlier runs (prefix %q)", cfg.NamePrefix)
+	swept, err := cloud.Sweep(ctx, cfg.NamePrefix, cfg.Timeouts.SweepAfter.Duration)
+	Expect(err).NotTo(HaveOccurred(), "sweeping leftovers of earlier runs (prefix %q, older than %s)", cfg.NamePrefix, cfg.Timeouts.SweepAfter)
 	if len(swept.Servers)+len(swept.Flavors) > 0 {
 		GinkgoWriter.Printf("hwcert: swept leftovers of earlier runs: servers %v, flavors %v\n", swept.Servers, swept.Flavors)
 	}
@@ -243,12 +242,6 @@ func teardownProcess1() {
 	if mockStateDir != "" {
 		_ = os.RemoveAll(mockStateDir)
 	}
-}
-
-func newRunID() string {
-	var b [3]byte
-	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
 }
 
 var (

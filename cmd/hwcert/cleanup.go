@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -13,11 +14,15 @@ func init() { subcommands = append(subcommands, newCleanupCommand) }
 
 func newCleanupCommand() *cobra.Command {
 	var configFile, prefix string
+	var olderThan time.Duration
 	cmd := &cobra.Command{
-		Use:   "cleanup --config FILE [--prefix PREFIX]",
-		Short: "Delete the servers and flavors an interrupted run left behind (names starting with the prefix)",
+		Use:   "cleanup --config FILE [--prefix PREFIX] [--older-than D]",
+		Short: "Delete the servers and flavors killed runs left behind (names starting with the prefix)",
 		Long: `Delete every server (waiting until it is gone, so its devices are free) and then every flavor
-whose name starts with the config's name_prefix (or --prefix). "hwcert run" does the same at start.`,
+whose name starts with the config's name_prefix (or --prefix) and whose run started longer ago than
+--older-than (default 0: all of them, including names hwcert did not generate). "hwcert run" does
+the same at start with the config's timeouts.sweep_after, so it never deletes a concurrent run's
+resources.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(configFile)
@@ -31,7 +36,7 @@ whose name starts with the config's name_prefix (or --prefix). "hwcert run" does
 			if err != nil {
 				return err
 			}
-			res, err := cloud.Sweep(cmd.Context(), prefix)
+			res, err := cloud.Sweep(cmd.Context(), prefix, olderThan)
 			for _, s := range res.Servers {
 				fmt.Fprintln(cmd.OutOrStdout(), "deleted server", s)
 			}
@@ -47,6 +52,7 @@ whose name starts with the config's name_prefix (or --prefix). "hwcert run" does
 	}
 	cmd.Flags().StringVar(&configFile, "config", "", "harness config of the lab")
 	cmd.Flags().StringVar(&prefix, "prefix", "", "name prefix to sweep (default: the config's name_prefix)")
+	cmd.Flags().DurationVar(&olderThan, "older-than", 0, "only resources of runs started longer ago than this (0: all)")
 	_ = cmd.MarkFlagRequired("config")
 	return cmd
 }

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	gopenstack "github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
+	"github.com/hwcert/hwcert/framework/runid"
 )
 
 // ResolveImage returns the id of the image named nameOrID (or nameOrID itself when it is an
@@ -119,20 +121,23 @@ type SweepResult struct {
 	Flavors []string
 }
 
-// Sweep deletes every server and flavor whose name starts with prefix: leftovers of an earlier,
-// interrupted run. Servers go first (and are waited for) so their devices are free when it returns.
-func (c *Client) Sweep(ctx context.Context, prefix string) (SweepResult, error) {
+// Sweep deletes the servers and flavors that runid.Stale selects: names with the prefix whose run
+// started more than olderThan ago (olderThan 0: every name with the prefix). These are leftovers of
+// an earlier run that was killed; a concurrent run's fresh resources are never touched. Servers go
+// first (and are waited for) so their devices are free when it returns.
+func (c *Client) Sweep(ctx context.Context, prefix string, olderThan time.Duration) (SweepResult, error) {
 	var res SweepResult
 	if prefix == "" {
 		return res, errors.New("sweep: refusing an empty name prefix (it would delete everything)")
 	}
+	now := time.Now()
 	srvs, err := c.Servers(ctx)
 	if err != nil {
 		return res, fmt.Errorf("sweep: %w", err)
 	}
 	var errs []error
 	for _, s := range srvs {
-		if !strings.HasPrefix(s.Name, prefix) {
+		if !runid.Stale(s.Name, prefix, olderThan, now) {
 			continue
 		}
 		if err := c.DeleteServer(ctx, s.ID); err != nil {
@@ -146,7 +151,7 @@ func (c *Client) Sweep(ctx context.Context, prefix string) (SweepResult, error) 
 		return res, errors.Join(append(errs, fmt.Errorf("sweep: %w", err))...)
 	}
 	for _, f := range fls {
-		if !strings.HasPrefix(f.Name, prefix) {
+		if !runid.Stale(f.Name, prefix, olderThan, now) {
 			continue
 		}
 		if err := c.DeleteFlavor(ctx, f.ID); err != nil {
