@@ -34,8 +34,12 @@ unit: deps
 e2e: build
 	./$(BIN) run --report-dir $(REPORT_DIR)
 
+# Every suite on every shipped lab (each answers different questions: aio one host, multi four
+# workers, stx-reading the StarlingX per-guest-node reading), then in parallel with the Ginkgo CLI.
+LABS := multi aio stx-reading
 suites: build
-	./$(BIN) run --report-dir $(REPORT_DIR)/suites
+	@set -e; for l in $(LABS); do echo "== suites on the $$l lab"; ./$(BIN) run --lab $$l --report-dir $(REPORT_DIR)/suites/$$l; done
+	$(GO) tool ginkgo -p --procs=3 --randomize-all --silence-skips ./suites/...
 
 # Every suite against the mock with each fault; the specs that must catch it have to fail.
 faults: build

@@ -80,7 +80,7 @@ func TestCheck(t *testing.T) {
 		// dedicated 2-node guest (cells on host nodes 0 and 1), two C62x VFs on node 0.
 		{"2node-required-upstream", "dedicated-2node-c62x", req(t, "qat-c62x-vf", 2, policy("required"), nodes(2), dedicated()), true, ""},
 		{"2node-required-per-guest-node", "dedicated-2node-c62x", req(t, "qat-c62x-vf", 2, policy("required"), nodes(2), dedicated(), affinity("per-guest-node")), false,
-			"guest NUMA cell 1 (host node 1) has no local device"},
+			"guest NUMA cell 1 (host node 1) has no affine device"},
 		{"2node-legacy", "dedicated-2node-c62x", req(t, "qat-c62x-vf", 2, nodes(2), dedicated()), true, ""},
 		{"2node-count-short", "dedicated-2node-c62x", req(t, "qat-c62x-vf", 3, nodes(2), dedicated()), false,
 			"qat-c62x-vf: expected 3 devices 8086:37c9 (vf), found 2: 0000:3d:01.0, 0000:3d:01.1"},
