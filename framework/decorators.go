@@ -7,6 +7,7 @@ import (
 
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/labels"
+	"github.com/hwcert/hwcert/mock/lab"
 )
 
 // Spec timeouts. A boot is bounded by the config's boot timeout; these bound a whole spec (a few
@@ -36,9 +37,9 @@ func Faults(names ...string) []string {
 
 // Mock fault names, for Faults.
 const (
-	FaultNUMAMisplace = "numa-misplace"
-	FaultWrongDevice  = "wrong-device"
-	FaultDropHostdev  = "drop-hostdev"
-	FaultExtraHostdev = "extra-hostdev"
-	FaultIgnorePolicy = "ignore-policy"
+	FaultNUMAMisplace = lab.FaultNUMAMisplace
+	FaultWrongDevice  = lab.FaultWrongDevice
+	FaultDropHostdev  = lab.FaultDropHostdev
+	FaultExtraHostdev = lab.FaultExtraHostdev
+	FaultIgnorePolicy = lab.FaultIgnorePolicy
 )

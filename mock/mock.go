@@ -372,8 +372,8 @@ func checkLoopback(addr string) error {
 func mergeFaults(labFaults, extra []string) ([]string, error) {
 	out := slices.Clone(labFaults)
 	for _, f := range extra {
-		if !slices.Contains(lab.FaultNames, f) {
-			return nil, fmt.Errorf("mock: fault %q: unknown; expected one of %v", f, lab.FaultNames)
+		if err := lab.CheckFault(f); err != nil {
+			return nil, fmt.Errorf("mock: %w", err)
 		}
 		if !slices.Contains(out, f) {
 			out = append(out, f)

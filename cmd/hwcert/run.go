@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -79,8 +78,8 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 				return usageErr("--config names a lab to test; --lab and --mock-fault configure the embedded mock and cannot be combined with it")
 			}
 			for _, f := range faults {
-				if !slices.Contains(lab.FaultNames, f) {
-					return usageErr("--mock-fault %q: unknown fault; expected one of %s", f, strings.Join(lab.FaultNames, ", "))
+				if err := lab.CheckFault(f); err != nil {
+					return usageErr("--mock-fault: %v", err)
 				}
 			}
 			var cat *catalog.Catalog

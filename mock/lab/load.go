@@ -130,8 +130,8 @@ func (l *Lab) Validate() error {
 		imgs[im.Name] = true
 	}
 	for _, f := range l.Faults {
-		if !slices.Contains(FaultNames, f) {
-			add(fieldErr("faults", f, "unknown fault; expected one of %s", strings.Join(FaultNames, ", ")))
+		if err := CheckFault(f); err != nil {
+			add(fmt.Errorf("faults: %w", err))
 		}
 	}
 	if len(l.Hosts) == 0 {
@@ -386,6 +386,3 @@ func (l *Lab) Inventories() (map[string]*HostInventory, error) {
 	}
 	return out, nil
 }
-
-// FaultNames are the lies a lab can be told to commit (see mock/faults).
-var FaultNames = []string{"numa-misplace", "wrong-device", "drop-hostdev", "extra-hostdev", "ignore-policy"}

@@ -64,7 +64,7 @@ func TestBadLabErrorsNameFieldAndValue(t *testing.T) {
 		{"name: x\nnova: {}\nhosts: [{name: h, numa_nodes: [{id: 0, socket: 0, memory_mb: 1, cores: ['0']}], pci_devices: [{address: '3d:00.0', vendor_id: '8086', product_id: '37c8', class: '0x0b4000', numa_node: 3}]}]",
 			"pci_devices[0].numa_node: 3: no such NUMA node"},
 		{"name: x\nfaults: [lie]\nnova: {}\nhosts: [{name: h, numa_nodes: [{id: 0, socket: 0, memory_mb: 1, cores: ['0']}]}]",
-			"faults: lie: unknown fault"},
+			`faults: fault "lie": unknown; expected one of numa-misplace`},
 		{"name: x\nnova: {}\nhostz: []", `unknown field "hostz"`},
 	}
 	for _, c := range cases {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/hwcert/hwcert/mock/lab"
@@ -17,15 +16,15 @@ import (
 const (
 	// FaultNUMAMisplace: for a guest with a NUMA topology, devices come from a host node that is
 	// not one of the guest's nodes whenever the host has free matching devices there.
-	FaultNUMAMisplace = "numa-misplace"
+	FaultNUMAMisplace = lab.FaultNUMAMisplace
 	// FaultWrongDevice: one attached device is replaced by a free device of another product.
-	FaultWrongDevice = "wrong-device"
+	FaultWrongDevice = lab.FaultWrongDevice
 	// FaultDropHostdev: one requested device is missing from the domain.
-	FaultDropHostdev = "drop-hostdev"
+	FaultDropHostdev = lab.FaultDropHostdev
 	// FaultExtraHostdev: one more device of the first request's product is attached.
-	FaultExtraHostdev = "extra-hostdev"
+	FaultExtraHostdev = lab.FaultExtraHostdev
 	// FaultIgnorePolicy: the `required` PCI NUMA policy is treated as `preferred`.
-	FaultIgnorePolicy = "ignore-policy"
+	FaultIgnorePolicy = lab.FaultIgnorePolicy
 )
 
 // Options configure a Scheduler.
@@ -76,8 +75,8 @@ func New(l *lab.Lab, opts Options) (*Scheduler, error) {
 		s.ratio = 16 // Nova's initial_cpu_allocation_ratio
 	}
 	for _, f := range append(slices.Clone(l.Faults), opts.Faults...) {
-		if !slices.Contains(lab.FaultNames, f) {
-			return nil, fmt.Errorf("scheduler: fault %q: unknown; expected one of %s", f, strings.Join(lab.FaultNames, ", "))
+		if err := lab.CheckFault(f); err != nil {
+			return nil, fmt.Errorf("scheduler: %w", err)
 		}
 		s.faults[f] = true
 	}
