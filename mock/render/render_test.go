@@ -38,7 +38,7 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
-func inventory(t *testing.T, labFile, host string) *lab.HostInventory {
+func inventory(t testing.TB, labFile, host string) *lab.HostInventory {
 	t.Helper()
 	l, err := lab.Load(filepath.Join("..", "..", "fixtures", "labs", labFile))
 	if err != nil {
@@ -55,7 +55,7 @@ func inventory(t *testing.T, labFile, host string) *lab.HostInventory {
 	return inv
 }
 
-func addr(t *testing.T, s string) lab.Address {
+func addr(t testing.TB, s string) lab.Address {
 	t.Helper()
 	a, err := lab.ParseAddress(s)
 	if err != nil {
@@ -64,7 +64,7 @@ func addr(t *testing.T, s string) lab.Address {
 	return a
 }
 
-func device(t *testing.T, inv *lab.HostInventory, s string) *lab.Device {
+func device(t testing.TB, inv *lab.HostInventory, s string) *lab.Device {
 	t.Helper()
 	d, ok := inv.Device(addr(t, s))
 	if !ok {
@@ -82,7 +82,7 @@ func uptr(p *uint) uint {
 
 // dedicatedTwoNodes is the case: a dedicated 4-vCPU guest spread over both host NUMA
 // nodes with one QAT VF from each node.
-func dedicatedTwoNodes(t *testing.T) (Server, *scheduler.Placement) {
+func dedicatedTwoNodes(t testing.TB) (Server, *scheduler.Placement) {
 	s := Server{InstanceID: 0x2a, UUID: "0b9a3c57-1f4e-4c1e-9d6a-2f3b4c5d6e7f", Name: "hwcert-numa-vm",
 		VCPUs: 4, MemoryMB: 4096, FlavorName: "hwcert-qat-2numa"}
 	p := &scheduler.Placement{
