@@ -26,7 +26,7 @@ const testLab = "testdata/two-hosts.yaml"
 
 // testLab is a running mock with clients authenticated from the clouds.yaml it wrote.
 type labClient struct {
-	t        *testing.T
+	t        testing.TB
 	m        *mock.Mock
 	provider *gophercloud.ProviderClient
 	compute  *gophercloud.ServiceClient // microversion 2.86
@@ -35,7 +35,7 @@ type labClient struct {
 
 // startLab starts the mock in-process on 127.0.0.1:0 and authenticates through the written
 // clouds.yaml, exactly as the harness does.
-func startLab(t *testing.T, labFile string, mutate ...func(*mock.Options)) *labClient {
+func startLab(t testing.TB, labFile string, mutate ...func(*mock.Options)) *labClient {
 	t.Helper()
 	l, err := lab.Load(labFile)
 	if err != nil {
@@ -88,7 +88,7 @@ func (c *labClient) at(version string) *gophercloud.ServiceClient {
 	return &cc
 }
 
-func ctxT(t *testing.T) context.Context {
+func ctxT(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
