@@ -199,7 +199,18 @@ func validateAliases(aliases []Alias) error {
 // Inventory expands and validates a host: CPUs from the NUMA nodes' cores, devices from the PCI
 // devices and their VFs, exposure from the device spec.
 func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
-	inv := &HostInventory{Host: h, Dedicated: map[int]bool{}, Shared: map[int]bool{}, byAddr: map[Address]int{}}
+	// Sizes are known up front; preallocating matters for generated 1,000-host labs.
+	nCPU, nDev := 0, len(h.PCIDevices)
+	for _, n := range h.NUMANodes {
+		nCPU += 2 * len(n.Cores)
+	}
+	for _, p := range h.PCIDevices {
+		if p.VFs != nil && p.VFs.Count > 0 && p.VFs.Count <= 256 {
+			nDev += p.VFs.Count
+		}
+	}
+	inv := &HostInventory{Host: h, Dedicated: make(map[int]bool, nCPU), Shared: make(map[int]bool, nCPU),
+		byAddr: make(map[Address]int, nDev), Devices: make([]Device, 0, nDev), CPUs: make([]CPU, 0, nCPU)}
 	var errs []error
 	add := func(err error) { errs = append(errs, err) }
 	if len(h.NUMANodes) == 0 {
@@ -297,6 +308,9 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 			VendorName: p.VendorName, ProductName: p.ProductName, Class: strings.ToLower(p.Class), Driver: p.Driver,
 			NUMANode: p.NUMANode, IOMMUGroup: g}
 		var vfs []Device
+		if p.VFs != nil && p.VFs.Count > 0 && p.VFs.Count <= 256 {
+			vfs = make([]Device, 0, p.VFs.Count)
+		}
 		if p.VFs != nil {
 			d.Type = TypePF
 			vf := p.VFs
