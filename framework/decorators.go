@@ -43,3 +43,15 @@ const (
 	FaultExtraHostdev = lab.FaultExtraHostdev
 	FaultIgnorePolicy = lab.FaultIgnorePolicy
 )
+
+// DeviceCheckFaults are the fault labels of a spec that checks the count and IDs of the devices
+// of one alias in one server: a wrong or a missing device always shows; an extra device only
+// where the host has a spare of the same product to attach, which VF aliases have (a PF has
+// several VFs) and a plain PCI device usually has not.
+func DeviceCheckFaults(e catalog.Entry) []string {
+	fs := []string{FaultWrongDevice, FaultDropHostdev}
+	if e.Function == catalog.FunctionVF {
+		fs = append(fs, FaultExtraHostdev)
+	}
+	return Faults(fs...)
+}

@@ -30,15 +30,8 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	f := framework.New("numa")
 	cat := framework.Catalog()
 
-	// idFaults are caught by every spec that checks the device count and IDs of one server; an
-	// extra device needs a spare of the same product on the host, which VF aliases have.
-	idFaults := func(e catalog.Entry) []string {
-		fs := []string{framework.FaultWrongDevice, framework.FaultDropHostdev}
-		if e.Function == catalog.FunctionVF {
-			fs = append(fs, framework.FaultExtraHostdev)
-		}
-		return framework.Faults(fs...)
-	}
+	// idFaults are caught by every spec that checks the device count and IDs of one server.
+	idFaults := framework.DeviceCheckFaults
 
 	// perAliasAndPolicy builds one entry per supported alias and policy.
 	perAliasAndPolicy := func(pols []string, timeout SpecTimeout, extra func(e catalog.Entry, policy string) []string) []TableEntry {

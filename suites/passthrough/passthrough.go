@@ -11,7 +11,6 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/hwcert/hwcert/framework"
-	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
 	"github.com/hwcert/hwcert/framework/placement"
@@ -26,16 +25,7 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 	f := framework.New("passthrough")
 	cat := framework.Catalog()
 
-	// countFaults are the faults a device-count and device-identity check catches. An extra
-	// device can only be attached when the host has a spare one of the same product, which the
-	// spec arranges for VF aliases (a PF has several VFs); a plain PCI device is usually alone.
-	countFaults := func(e catalog.Entry) []string {
-		fs := []string{framework.FaultWrongDevice, framework.FaultDropHostdev}
-		if e.Function == catalog.FunctionVF {
-			fs = append(fs, framework.FaultExtraHostdev)
-		}
-		return framework.Faults(fs...)
-	}
+	countFaults := framework.DeviceCheckFaults
 
 	entries := func(count int, extra ...string) []TableEntry {
 		var out []TableEntry
