@@ -30,6 +30,9 @@ const (
 	EnvLab       = "HWCERT_LAB"        // embedded lab name or lab file for the embedded mock
 	EnvFaults    = "HWCERT_FAULTS"     // comma-separated mock faults
 	EnvReportDir = "HWCERT_REPORT_DIR" // where evidence of failed specs goes (default $TMPDIR/hwcert-reports)
+	// EnvBootLatency overrides the embedded lab's boot latency (a Go duration such as "200ms"), so
+	// that servers really sit in BUILD and the harness's waits are exercised.
+	EnvBootLatency = "HWCERT_BOOT_LATENCY"
 )
 
 // Options choose the lab. With ConfigFile empty, the suite starts the embedded mock with Lab and
@@ -39,6 +42,10 @@ type Options struct {
 	Lab        string
 	Faults     []string
 	ReportDir  string
+	// BootLatency, when set, overrides the embedded lab's boot latency.
+	BootLatency *time.Duration
+	// err is a malformed environment variable, reported when the suite starts.
+	err error
 }
 
 var (
@@ -64,6 +71,13 @@ func CurrentOptions() Options {
 		ConfigFile: os.Getenv(EnvConfig),
 		Lab:        os.Getenv(EnvLab),
 		ReportDir:  os.Getenv(EnvReportDir),
+	}
+	if v := os.Getenv(EnvBootLatency); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			o.err = fmt.Errorf("%s=%q: expected a non-negative Go duration such as \"200ms\"", EnvBootLatency, v)
+		}
+		o.BootLatency = &d
 	}
 	for _, f := range strings.Split(os.Getenv(EnvFaults), ",") {
 		if f = strings.TrimSpace(f); f != "" {
@@ -135,7 +149,8 @@ func setupProcess1(ctx SpecContext) []byte {
 		dir, err := os.MkdirTemp("", "hwcert-mock-")
 		Expect(err).NotTo(HaveOccurred(), "creating the mock state directory")
 		mockStateDir = dir
-		m, err := mock.Start(context.WithoutCancel(ctx), mock.Options{Lab: l, StateDir: dir, Faults: opts.Faults})
+		Expect(opts.err).NotTo(HaveOccurred(), "reading the environment")
+		m, err := mock.Start(context.WithoutCancel(ctx), mock.Options{Lab: l, StateDir: dir, Faults: opts.Faults, BootLatency: opts.BootLatency})
 		Expect(err).NotTo(HaveOccurred(), "starting the embedded mock lab %s (faults %v)", l.Name, opts.Faults)
 		runningMock = m
 		b.ConfigFile = m.ConfigFile()

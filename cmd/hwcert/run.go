@@ -57,7 +57,7 @@ func newRunCommand() *cobra.Command {
 	var (
 		configFile, labelFilter, reportDir, labName string
 		faults                                      []string
-		timeout                                     time.Duration
+		timeout, bootLatency                        time.Duration
 		dryRun, verbose                             bool
 	)
 	cmd := &cobra.Command{
@@ -74,8 +74,12 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 ` + labelHelp(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if configFile != "" && (labName != "" || len(faults) > 0) {
-				return usageErr("--config names a lab to test; --lab and --mock-fault configure the embedded mock and cannot be combined with it")
+			latencySet := cmd.Flags().Changed("mock-boot-latency")
+			if configFile != "" && (labName != "" || len(faults) > 0 || latencySet) {
+				return usageErr("--config names a lab to test; --lab, --mock-fault and --mock-boot-latency configure the embedded mock and cannot be combined with it")
+			}
+			if bootLatency < 0 {
+				return usageErr("--mock-boot-latency %s: expected a non-negative duration", bootLatency)
 			}
 			for _, f := range faults {
 				if err := lab.CheckFault(f); err != nil {
@@ -116,7 +120,11 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 				return usageErr("--report-dir: clearing old evidence: %v", err)
 			}
 
-			framework.SetOptions(framework.Options{ConfigFile: configFile, Lab: labName, Faults: faults, ReportDir: absReports})
+			opts := framework.Options{ConfigFile: configFile, Lab: labName, Faults: faults, ReportDir: absReports}
+			if latencySet {
+				opts.BootLatency = &bootLatency
+			}
+			framework.SetOptions(opts)
 			framework.RegisterSuite()
 			RegisterFailHandler(Fail)
 
@@ -155,6 +163,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 	f.StringVar(&labelFilter, "label-filter", "", "run only specs whose labels match this Ginkgo label filter")
 	f.StringVar(&reportDir, "report-dir", "reports", "directory for junit.xml, report.json and evidence/")
 	f.StringVar(&labName, "lab", "", "embedded mock only: lab name ("+strings.Join(labs.Names(), ", ")+") or lab file (default "+labs.Default+")")
+	f.DurationVar(&bootLatency, "mock-boot-latency", 0, "embedded mock only: how long servers stay in BUILD (default: the lab's boot_latency)")
 	f.StringArrayVar(&faults, "mock-fault", nil, "embedded mock only: inject a fault (repeatable): "+strings.Join(lab.FaultNames, ", "))
 	f.DurationVar(&timeout, "timeout", 2*time.Hour, "bound on the whole run")
 	f.BoolVar(&dryRun, "dry-run", false, "list the specs the filter selects without running them")
