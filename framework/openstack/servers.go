@@ -137,16 +137,22 @@ func (c *Client) WaitForBoot(ctx context.Context, id string) (*servers.Server, e
 		return last, err
 	}
 	if ctx.Err() != nil {
-		te := &TimeoutError{What: fmt.Sprintf("server %s to become ACTIVE", id), Waited: time.Since(start), LastErr: lastErr}
-		if last != nil {
-			te.LastStatus, te.LastTaskState = last.Status, last.TaskState
-		}
-		if te.LastErr == nil {
-			te.LastErr = ctx.Err()
-		}
-		return last, te
+		return last, timeoutError(ctx, fmt.Sprintf("server %s to become ACTIVE", id), start, last, lastErr)
 	}
 	return last, err
+}
+
+// timeoutError says what a wait was for, how long it waited and what it last saw: the server's
+// status and task state, and the last API error (or the context's error when there was none).
+func timeoutError(ctx context.Context, what string, start time.Time, last *servers.Server, lastErr error) *TimeoutError {
+	te := &TimeoutError{What: what, Waited: time.Since(start), LastErr: lastErr}
+	if last != nil {
+		te.LastStatus, te.LastTaskState = last.Status, last.TaskState
+	}
+	if te.LastErr == nil {
+		te.LastErr = ctx.Err()
+	}
+	return te
 }
 
 // DeleteServer deletes a server and waits, for at most the configured delete timeout, until Nova
@@ -182,14 +188,7 @@ func (c *Client) WaitGone(ctx context.Context, id string) error {
 		return false, nil
 	})
 	if err != nil && ctx.Err() != nil {
-		te := &TimeoutError{What: fmt.Sprintf("server %s to be deleted", id), Waited: time.Since(start), LastErr: lastErr}
-		if last != nil {
-			te.LastStatus, te.LastTaskState = last.Status, last.TaskState
-		}
-		if te.LastErr == nil {
-			te.LastErr = ctx.Err()
-		}
-		return te
+		return timeoutError(ctx, fmt.Sprintf("server %s to be deleted", id), start, last, lastErr)
 	}
 	return err
 }

@@ -79,11 +79,11 @@ func init() {
 		procConnectSupportsFeature:    {(*session).supportsFeature, true},
 		procConnectOpen:               {(*session).connectOpen, true},
 		procConnectClose:              {(*session).connectClose, false},
-		procConnectGetType:            {(*session).getType, false},
-		procConnectGetVersion:         {(*session).getVersion, false},
-		procConnectGetLibVersion:      {(*session).getLibVersion, false},
-		procConnectGetHostname:        {(*session).getHostname, false},
-		procConnectGetURI:             {(*session).getURI, false},
+		procConnectGetType:            {answerString(func(*session) string { return "QEMU" }), false},
+		procConnectGetVersion:         {answerUint64(qemuVersion), false},
+		procConnectGetLibVersion:      {answerUint64(libVersion), false},
+		procConnectGetHostname:        {answerString(func(s *session) string { return s.srv.host }), false},
+		procConnectGetURI:             {answerString(func(*session) string { return "qemu:///system" }), false},
 		procNodeGetInfo:               {(*session).nodeGetInfo, false},
 		procConnectGetCapabilities:    {(*session).getCapabilities, false},
 		procConnectListAllDomains:     {(*session).listAllDomains, false},
@@ -212,44 +212,25 @@ func (s *session) connectClose(d *decoder, e *encoder) *rpcError {
 	return nil
 }
 
-func (s *session) getType(d *decoder, e *encoder) *rpcError {
-	if err := done(d); err != nil {
-		return err
+// answerString and answerUint64 are the procedures that take no arguments and return one value.
+func answerString(value func(*session) string) func(*session, *decoder, *encoder) *rpcError {
+	return func(s *session, d *decoder, e *encoder) *rpcError {
+		if err := done(d); err != nil {
+			return err
+		}
+		e.string(value(s))
+		return nil
 	}
-	e.string("QEMU")
-	return nil
 }
 
-func (s *session) getVersion(d *decoder, e *encoder) *rpcError {
-	if err := done(d); err != nil {
-		return err
+func answerUint64(v uint64) func(*session, *decoder, *encoder) *rpcError {
+	return func(_ *session, d *decoder, e *encoder) *rpcError {
+		if err := done(d); err != nil {
+			return err
+		}
+		e.uint64(v)
+		return nil
 	}
-	e.uint64(qemuVersion)
-	return nil
-}
-
-func (s *session) getLibVersion(d *decoder, e *encoder) *rpcError {
-	if err := done(d); err != nil {
-		return err
-	}
-	e.uint64(libVersion)
-	return nil
-}
-
-func (s *session) getHostname(d *decoder, e *encoder) *rpcError {
-	if err := done(d); err != nil {
-		return err
-	}
-	e.string(s.srv.host)
-	return nil
-}
-
-func (s *session) getURI(d *decoder, e *encoder) *rpcError {
-	if err := done(d); err != nil {
-		return err
-	}
-	e.string("qemu:///system")
-	return nil
 }
 
 func (s *session) getCapabilities(d *decoder, e *encoder) *rpcError {
