@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 // Defaults applied by Parse to fields the file leaves empty.
@@ -37,12 +39,6 @@ const (
 // first that lets a server be created on a named host (`host` in POST /servers), which the NUMA
 // specs need to aim at a host with a known topology.
 const MinComputeMicroversion = 74
-
-// Values of Expectations.PCINUMAAffinity.
-const (
-	AffinityUpstream     = "upstream"
-	AffinityPerGuestNode = "per-guest-node"
-)
 
 // HostPlaceholder is replaced by the compute host name in Hypervisors.URITemplate.
 const HostPlaceholder = "{host}"
@@ -130,7 +126,7 @@ func (c *Config) setDefaults(dir string) {
 		c.DeviceCatalog = filepath.Join(dir, c.DeviceCatalog)
 	}
 	if c.Expect.PCINUMAAffinity == "" {
-		c.Expect.PCINUMAAffinity = AffinityUpstream
+		c.Expect.PCINUMAAffinity = vocab.AffinityUpstream
 	}
 }
 
@@ -221,7 +217,7 @@ func (c *Config) Validate() error {
 		bad("device_catalog", c.DeviceCatalog, "a device catalog file or directory")
 	}
 	switch c.Expect.PCINUMAAffinity {
-	case AffinityUpstream, AffinityPerGuestNode:
+	case vocab.AffinityUpstream, vocab.AffinityPerGuestNode:
 	default:
 		bad("expect.pci_numa_affinity", c.Expect.PCINUMAAffinity, `one of "upstream", "per-guest-node"`)
 	}

@@ -5,9 +5,9 @@ import (
 
 	"github.com/onsi/ginkgo/v2"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/labels"
-	"github.com/hwcert/hwcert/mock/lab"
 )
 
 // Spec timeouts. A boot is bounded by the config's boot timeout; these bound a whole spec (a few
@@ -35,23 +35,14 @@ func Faults(names ...string) []string {
 	return labels.Must(out...)
 }
 
-// Mock fault names, for Faults.
-const (
-	FaultNUMAMisplace = lab.FaultNUMAMisplace
-	FaultWrongDevice  = lab.FaultWrongDevice
-	FaultDropHostdev  = lab.FaultDropHostdev
-	FaultExtraHostdev = lab.FaultExtraHostdev
-	FaultIgnorePolicy = lab.FaultIgnorePolicy
-)
-
 // DeviceCheckFaults are the fault labels of a spec that checks the count and IDs of the devices
 // of one alias in one server: a wrong or a missing device always shows; an extra device only
 // where the host has a spare of the same product to attach, which VF aliases have (a PF has
 // several VFs) and a plain PCI device usually has not.
 func DeviceCheckFaults(e catalog.Entry) []string {
-	fs := []string{FaultWrongDevice, FaultDropHostdev}
-	if e.Function == catalog.FunctionVF {
-		fs = append(fs, FaultExtraHostdev)
+	fs := []string{vocab.FaultWrongDevice, vocab.FaultDropHostdev}
+	if e.Function == vocab.FunctionVF {
+		fs = append(fs, vocab.FaultExtraHostdev)
 	}
 	return Faults(fs...)
 }

@@ -21,6 +21,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/hwcert/hwcert/config"
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/hypervisor"
 	"github.com/hwcert/hwcert/framework/openstack"
@@ -124,7 +125,7 @@ func (f *Framework) TryCreateFlavor(ctx context.Context, opts ...FlavorOption) (
 		opt(&o)
 	}
 	fl := &Flavor{Name: f.name("flavor"), ExtraSpecs: o.extraSpecs(), opts: o, catalog: f.Catalog}
-	if v, ok := fl.ExtraSpecs[SpecPCIAlias]; ok {
+	if v, ok := fl.ExtraSpecs[vocab.SpecPCIAlias]; ok {
 		fl.Aliases, _ = ParseAliasSpec(v)
 	}
 	cloud := f.Cloud

@@ -8,6 +8,7 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/placement"
 )
@@ -126,14 +127,14 @@ func readInventoryDevice(x string, cat *catalog.Catalog) (InventoryDevice, bool,
 		Address:   addr,
 		VendorID:  catalog.NormalizeID(pci.Vendor.ID),
 		ProductID: catalog.NormalizeID(pci.Product.ID),
-		Function:  catalog.FunctionPCI,
+		Function:  vocab.FunctionPCI,
 	}
 	for _, sc := range pci.Capabilities {
 		switch {
 		case sc.VirtFunctions != nil:
-			d.Function = catalog.FunctionPF
+			d.Function = vocab.FunctionPF
 		case sc.PhysFunction != nil:
-			d.Function = catalog.FunctionVF
+			d.Function = vocab.FunctionVF
 		}
 	}
 	if pci.NUMA != nil && pci.NUMA.Node >= 0 {

@@ -4,14 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-)
 
-// Extra spec keys the harness sets.
-const (
-	SpecPCIAlias      = "pci_passthrough:alias"
-	SpecPCINUMAPolicy = "hw:pci_numa_affinity_policy"
-	SpecNUMANodes     = "hw:numa_nodes"
-	SpecCPUPolicy     = "hw:cpu_policy"
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 // AliasCount is one element of pci_passthrough:alias.
@@ -98,16 +92,16 @@ func (o *flavorOptions) aliasValue() string {
 func (o *flavorOptions) extraSpecs() map[string]string {
 	specs := map[string]string{}
 	if v := o.aliasValue(); v != "" || o.aliasSpec != nil {
-		specs[SpecPCIAlias] = v
+		specs[vocab.SpecPCIAlias] = v
 	}
 	if o.policy != "" {
-		specs[SpecPCINUMAPolicy] = o.policy
+		specs[vocab.SpecPCINUMAPolicy] = o.policy
 	}
 	if o.numaNodes > 0 {
-		specs[SpecNUMANodes] = strconv.Itoa(o.numaNodes)
+		specs[vocab.SpecNUMANodes] = strconv.Itoa(o.numaNodes)
 	}
 	if o.dedicated {
-		specs[SpecCPUPolicy] = "dedicated"
+		specs[vocab.SpecCPUPolicy] = vocab.CPUDedicated
 	}
 	for k, v := range o.extra {
 		specs[k] = v

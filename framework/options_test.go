@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 func TestParseAliasSpec(t *testing.T) {
@@ -41,15 +43,15 @@ func TestFlavorOptionsExtraSpecs(t *testing.T) {
 		opt(&o)
 	}
 	want := map[string]string{
-		SpecPCIAlias: "gpu:1,qat-c62x-vf:2", SpecPCINUMAPolicy: "required", SpecNUMANodes: "2",
-		SpecCPUPolicy: "dedicated", "hw:mem_page_size": "large",
+		vocab.SpecPCIAlias: "gpu:1,qat-c62x-vf:2", vocab.SpecPCINUMAPolicy: "required", vocab.SpecNUMANodes: "2",
+		vocab.SpecCPUPolicy: "dedicated", "hw:mem_page_size": "large",
 	}
 	if got := o.extraSpecs(); !reflect.DeepEqual(got, want) {
 		t.Errorf("extraSpecs() = %v, want %v", got, want)
 	}
 	var v flavorOptions
 	WithAliasSpec("gpu:1, qat-c62x-vf:2")(&v)
-	if got := v.extraSpecs()[SpecPCIAlias]; got != "gpu:1, qat-c62x-vf:2" {
+	if got := v.extraSpecs()[vocab.SpecPCIAlias]; got != "gpu:1, qat-c62x-vf:2" {
 		t.Errorf("verbatim alias spec = %q", got)
 	}
 	var none flavorOptions

@@ -20,8 +20,8 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/labels"
-	"github.com/hwcert/hwcert/mock/lab"
 )
 
 type runResult struct {
@@ -104,7 +104,8 @@ func TestFaultMatrix(t *testing.T) {
 
 	var table strings.Builder
 	fmt.Fprintf(&table, "fault matrix (%d specs passed without faults, %s):\n", len(passed), clean.elapsed.Round(time.Millisecond))
-	for _, fault := range lab.FaultNames {
+	for _, f := range vocab.Faults {
+		fault := f.Name
 		res := run(fault)
 		label := labels.Fault(fault)
 		var caught, missed, extra []string

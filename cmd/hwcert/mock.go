@@ -4,37 +4,35 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/mock"
 	"github.com/hwcert/hwcert/mock/lab"
 )
 
 func init() { subcommands = append(subcommands, newMockCommand) }
 
-// faultHelp documents every fault the mock can inject; each makes the lab lie in one way that a
-// suite must catch.
-var faultHelp = map[string]string{
-	"numa-misplace": "devices are taken from a NUMA node not local to the guest, where the host has one",
-	"wrong-device":  "a device of another product is attached instead of a requested one",
-	"drop-hostdev":  "one requested device is missing from the domain XML",
-	"extra-hostdev": "one device more than requested is attached",
-	"ignore-policy": "a 'required' NUMA affinity policy is treated as 'preferred'",
-}
-
+// faultsUsage documents every fault the mock can inject; each makes the lab lie in one way that
+// a suite must catch.
 func faultsUsage() string {
-	names := slices.Clone(lab.FaultNames)
-	sort.Strings(names)
 	var b strings.Builder
-	for _, n := range names {
-		fmt.Fprintf(&b, "  %-14s %s\n", n, faultHelp[n])
+	for _, f := range vocab.Faults {
+		fmt.Fprintf(&b, "  %-14s the lab %s\n", f.Name, f.Lie)
 	}
 	return b.String()
+}
+
+// faultNames lists the fault names for flag help.
+func faultNames() string {
+	names := make([]string, len(vocab.Faults))
+	for i, f := range vocab.Faults {
+		names[i] = f.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 func newMockCommand() *cobra.Command {
@@ -111,7 +109,7 @@ Faults (--fault, repeatable; added to the lab's own "faults"):
 	f.StringVar(&labFile, "lab", "", "lab file (e.g. fixtures/labs/multi.yaml)")
 	f.StringVar(&stateDir, "state-dir", "", "directory for clouds.yaml, hwcert.yaml and the libvirt sockets")
 	f.StringVar(&addr, "addr", "127.0.0.1:0", "loopback HOST:PORT of the HTTP endpoints")
-	f.StringArrayVar(&faults, "fault", nil, "inject a fault (repeatable): "+strings.Join(lab.FaultNames, ", "))
+	f.StringArrayVar(&faults, "fault", nil, "inject a fault (repeatable): "+faultNames())
 	f.BoolVar(&libvirtTCP, "libvirt-tcp", false, "serve each libvirtd on 127.0.0.1:PORT (qemu+tcp) instead of a unix socket")
 	f.DurationVar(&bootLatency, "boot-latency", 0, "time a server stays in BUILD (default: the lab's boot_latency)")
 	_ = cmd.MarkFlagRequired("lab")

@@ -7,21 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hwcert/hwcert/mock/lab"
 )
-
-func TestFaultHelpCoversEveryFault(t *testing.T) {
-	usage := faultsUsage()
-	for _, f := range lab.FaultNames {
-		if faultHelp[f] == "" || !strings.Contains(usage, f) {
-			t.Errorf("fault %s is not documented in `hwcert mock --help`", f)
-		}
-	}
-	if len(faultHelp) != len(lab.FaultNames) {
-		t.Errorf("faultHelp documents %d faults, the lab knows %d", len(faultHelp), len(lab.FaultNames))
-	}
-}
 
 func TestMockCommandServesUntilCancelled(t *testing.T) {
 	dir, err := os.MkdirTemp("", "hwcmd")

@@ -164,7 +164,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 	f.StringVar(&reportDir, "report-dir", "reports", "directory for junit.xml, report.json and evidence/")
 	f.StringVar(&labName, "lab", "", "embedded mock only: lab name ("+strings.Join(labs.Names(), ", ")+") or lab file (default "+labs.Default+")")
 	f.DurationVar(&bootLatency, "mock-boot-latency", 0, "embedded mock only: how long servers stay in BUILD (default: the lab's boot_latency)")
-	f.StringArrayVar(&faults, "mock-fault", nil, "embedded mock only: inject a fault (repeatable): "+strings.Join(lab.FaultNames, ", "))
+	f.StringArrayVar(&faults, "mock-fault", nil, "embedded mock only: inject a fault (repeatable): "+faultNames())
 	f.DurationVar(&timeout, "timeout", 2*time.Hour, "bound on the whole run")
 	f.BoolVar(&dryRun, "dry-run", false, "list the specs the filter selects without running them")
 	f.BoolVar(&verbose, "spec-verbose", false, "print every spec as it runs, including skipped ones")

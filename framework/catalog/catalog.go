@@ -17,14 +17,8 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/fixtures/devices"
-)
-
-// Device functions: what kind of PCI function the alias's device is.
-const (
-	FunctionPF  = "pf"  // SR-IOV physical function (nodedev capability virt_functions)
-	FunctionVF  = "vf"  // SR-IOV virtual function (nodedev capability phys_function)
-	FunctionPCI = "pci" // anything else
 )
 
 // Device kinds, used to pick specs and labels.
@@ -256,7 +250,7 @@ func (r rawEntry) validate() (Entry, []string) {
 		bad("product_id", r.ProductID, `4 hex digits, e.g. "37c9" (quote it in YAML)`)
 	}
 	switch e.Function {
-	case FunctionPF, FunctionVF, FunctionPCI:
+	case vocab.FunctionPF, vocab.FunctionVF, vocab.FunctionPCI:
 	default:
 		bad("function", r.Function, "one of pf, vf, pci")
 	}
@@ -278,9 +272,9 @@ func (r rawEntry) validate() (Entry, []string) {
 		bad("numa_policy", r.NUMAPolicy, "one of legacy, preferred, required, socket (or omitted)")
 	}
 	switch e.NovaDeviceType {
-	case "", "type-PCI", "type-VF":
-	case "type-PF":
-		if e.Function != FunctionPF {
+	case "", vocab.TypePCI, vocab.TypeVF:
+	case vocab.TypePF:
+		if e.Function != vocab.FunctionPF {
 			bad("nova_device_type", r.NovaDeviceType, "type-PF only on an alias whose function is pf")
 		}
 	default:

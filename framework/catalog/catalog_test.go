@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 func TestDefaultCatalog(t *testing.T) {
@@ -44,7 +46,7 @@ func TestDefaultCatalog(t *testing.T) {
 		t.Errorf("%d entries, want %d: %v", n, len(want), c.Aliases())
 	}
 	for _, e := range c.Supported() {
-		if strings.HasPrefix(e.Alias, "qat-") && e.Function == FunctionPF {
+		if strings.HasPrefix(e.Alias, "qat-") && e.Function == vocab.FunctionPF {
 			t.Errorf("QAT PF %s listed as supported", e.Alias)
 		}
 	}

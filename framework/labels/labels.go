@@ -13,9 +13,8 @@ import (
 
 	"github.com/onsi/ginkgo/v2/types"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/catalog"
-
-	"github.com/hwcert/hwcert/mock/lab"
 )
 
 // Plain labels.
@@ -49,21 +48,6 @@ func NUMAReading(r string) string { return NUMAReadingKey + ":" + r }
 // Fault returns the label a spec carries when it must fail under the mock fault name.
 func Fault(name string) string { return FaultKey + ":" + name }
 
-// Policies are the PCI NUMA affinity policies Nova knows.
-var Policies = []string{lab.PolicyRequired, lab.PolicyLegacy, lab.PolicyPreferred, lab.PolicySocket}
-
-// Readings are the two readings of PCI NUMA affinity for multi-node guests.
-var Readings = []string{lab.AffinityUpstream, lab.AffinityPerGuestNode}
-
-// faultDescriptions say what each mock fault makes the lab lie about.
-var faultDescriptions = map[string]string{
-	"numa-misplace": "the lab attaches a device from a NUMA node other than the guest's",
-	"wrong-device":  "the lab attaches a device with other vendor/product IDs than the alias asks for",
-	"drop-hostdev":  "the lab leaves a requested hostdev out of the domain",
-	"extra-hostdev": "the lab attaches a device nobody asked for",
-	"ignore-policy": "the lab's scheduler ignores the PCI NUMA affinity policy",
-}
-
 // registry maps every known label to its description.
 var registry = func() map[string]string {
 	r := map[string]string{
@@ -78,18 +62,14 @@ var registry = func() map[string]string {
 		StarlingXDoc:  "checks a claim of the StarlingX documentation",
 		DedicatedCPUs: "uses dedicated (pinned) CPUs, hw:cpu_policy=dedicated",
 	}
-	for _, p := range Policies {
+	for _, p := range vocab.Policies {
 		r[Policy(p)] = "uses the " + p + " PCI NUMA affinity policy"
 	}
-	for _, rd := range Readings {
+	for _, rd := range vocab.Readings {
 		r[NUMAReading(rd)] = "expects the " + rd + " reading of PCI NUMA affinity for multi-node guests"
 	}
-	for _, f := range lab.FaultNames {
-		d, ok := faultDescriptions[f]
-		if !ok {
-			d = "the lab commits the " + f + " fault"
-		}
-		r[Fault(f)] = "must fail when " + d
+	for _, f := range vocab.Faults {
+		r[Fault(f.Name)] = "must fail when the lab " + f.Lie
 	}
 	return r
 }()

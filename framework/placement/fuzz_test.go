@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 // nodeDevTemplate turns a node device XML into a template whose <domain>/<bus>/<slot>/<function>
@@ -74,11 +76,11 @@ func checkInvariants(t *testing.T, p *Placement, addrs []Address) {
 			t.Fatalf("device %s: IDs %q:%q", d.Address, d.VendorID, d.ProductID)
 		}
 		switch d.Function {
-		case FunctionPF, FunctionPCI:
+		case vocab.FunctionPF, vocab.FunctionPCI:
 			if d.PF != nil {
 				t.Fatalf("device %s: %s with a parent PF", d.Address, d.Function)
 			}
-		case FunctionVF:
+		case vocab.FunctionVF:
 			if d.PF == nil {
 				t.Fatalf("device %s: VF without a parent PF", d.Address)
 			}

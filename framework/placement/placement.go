@@ -14,14 +14,8 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/cpuset"
-)
-
-// Device functions as package catalog names them.
-const (
-	FunctionPF  = "pf"
-	FunctionVF  = "vf"
-	FunctionPCI = "pci"
 )
 
 // Placement is where one guest and its PCI devices landed on the host.
@@ -233,7 +227,7 @@ func (p *Placement) readNodeDevice(a Address, x string) (Device, error) {
 	if got != a {
 		return Device{}, fmt.Errorf("hostdev %s: node device XML given is for %s (%s)", a, got, nd.Name)
 	}
-	d := Device{Address: a, Name: nd.Name, Function: FunctionPCI}
+	d := Device{Address: a, Name: nd.Name, Function: vocab.FunctionPCI}
 	if nd.Driver != nil {
 		d.Driver = nd.Driver.Name
 	}
@@ -246,18 +240,18 @@ func (p *Placement) readNodeDevice(a Address, x string) (Device, error) {
 	for _, sc := range pci.Capabilities {
 		switch {
 		case sc.VirtFunctions != nil:
-			d.Function = FunctionPF
+			d.Function = vocab.FunctionPF
 		case sc.PhysFunction != nil:
 			pa := sc.PhysFunction.Address
 			pf, err := addressFrom(fmt.Sprintf("hostdev %s: phys_function", a), pa.Domain, pa.Bus, pa.Slot, pa.Function)
 			if err != nil {
 				return Device{}, err
 			}
-			d.Function = FunctionVF
+			d.Function = vocab.FunctionVF
 			d.PF = &pf
 		}
 	}
-	if d.PF != nil && d.Function != FunctionVF {
+	if d.PF != nil && d.Function != vocab.FunctionVF {
 		return Device{}, fmt.Errorf("hostdev %s: node device has both virt_functions and phys_function", a)
 	}
 	// libvirt omits <numa> when sysfs says -1; treat an explicit negative node the same way.

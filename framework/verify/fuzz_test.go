@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/placement"
 )
@@ -108,8 +109,8 @@ func FuzzCheck(f *testing.F) {
 			}
 			return v
 		}
-		for _, aff := range []string{AffinityUpstream, AffinityPerGuestNode} {
-			req, leg, pref := verdict(PolicyRequired, aff), verdict(PolicyLegacy, aff), verdict(PolicyPreferred, aff)
+		for _, aff := range []string{vocab.AffinityUpstream, vocab.AffinityPerGuestNode} {
+			req, leg, pref := verdict(vocab.PolicyRequired, aff), verdict(vocab.PolicyLegacy, aff), verdict(vocab.PolicyPreferred, aff)
 			if req.OK && !leg.OK {
 				t.Fatalf("passes required but not legacy:\n%s\n%s", req, leg)
 			}
@@ -117,12 +118,12 @@ func FuzzCheck(f *testing.F) {
 				t.Fatalf("passes legacy but not preferred:\n%s\n%s", leg, pref)
 			}
 		}
-		for _, pol := range []string{PolicyRequired, PolicyLegacy, PolicyPreferred, PolicySocket} {
-			strict, loose := verdict(pol, AffinityPerGuestNode), verdict(pol, AffinityUpstream)
+		for _, pol := range []string{vocab.PolicyRequired, vocab.PolicyLegacy, vocab.PolicyPreferred, vocab.PolicySocket} {
+			strict, loose := verdict(pol, vocab.AffinityPerGuestNode), verdict(pol, vocab.AffinityUpstream)
 			if strict.OK && !loose.OK {
 				t.Fatalf("%s passes per-guest-node but not upstream:\n%s\n%s", pol, strict, loose)
 			}
-			if again := verdict(pol, AffinityUpstream); !reflect.DeepEqual(again, loose) {
+			if again := verdict(pol, vocab.AffinityUpstream); !reflect.DeepEqual(again, loose) {
 				t.Fatalf("not deterministic:\n%s\n%s", again, loose)
 			}
 		}
@@ -153,7 +154,7 @@ func TestFuzzGeneratorCoversOK(t *testing.T) {
 		}
 		b := bytesource(data)
 		p := genPlacement(&b)
-		req := Request{Aliases: []AliasRequest{{Entry: entries[b.n(len(entries))], Count: b.n(3)}}, Policy: PolicyPreferred}
+		req := Request{Aliases: []AliasRequest{{Entry: entries[b.n(len(entries))], Count: b.n(3)}}, Policy: vocab.PolicyPreferred}
 		if Check(req, p).OK {
 			ok++
 		} else {

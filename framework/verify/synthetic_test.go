@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/placement"
 )
@@ -123,19 +124,19 @@ func TestCheckSynthetic(t *testing.T) {
 			}(),
 			[]string{"qat-c62x-vf (socket): host nodes [0] have no socket information in the host capabilities, expected sockets for every guest host node"}, nil},
 		{"socket per-guest-node: second cell's socket has no device",
-			Request{Aliases: []AliasRequest{{Entry: entry(t, "qat-c62x-vf"), Count: 1}}, Policy: "socket", GuestNUMANodes: 2, Dedicated: true, Affinity: AffinityPerGuestNode},
+			Request{Aliases: []AliasRequest{{Entry: entry(t, "qat-c62x-vf"), Count: 1}}, Policy: "socket", GuestNUMANodes: 2, Dedicated: true, Affinity: vocab.AffinityPerGuestNode},
 			guest([]int{0, 1}, []placement.Device{vfOn(0, ip(0))}, false),
 			[]string{"qat-c62x-vf (socket), per-guest-node: guest NUMA cell 1 (host node 1) has no affine device, expected one for each guest NUMA node; devices: 0000:3d:01.0 on node 0"}, nil},
 		{"per-guest-node applies to legacy too",
-			Request{Aliases: []AliasRequest{{Entry: entry(t, "qat-c62x-vf"), Count: 1}}, GuestNUMANodes: 2, Dedicated: true, Affinity: AffinityPerGuestNode},
+			Request{Aliases: []AliasRequest{{Entry: entry(t, "qat-c62x-vf"), Count: 1}}, GuestNUMANodes: 2, Dedicated: true, Affinity: vocab.AffinityPerGuestNode},
 			guest([]int{0, 1}, []placement.Device{vfOn(0, ip(0))}, false),
 			[]string{"qat-c62x-vf (legacy), per-guest-node: guest NUMA cell 1 (host node 1) has no affine device, expected one for each guest NUMA node; devices: 0000:3d:01.0 on node 0"}, nil},
 		{"per-guest-node: a legacy device without NUMA information serves every cell",
-			Request{Aliases: []AliasRequest{{Entry: entry(t, "qat-c62x-vf"), Count: 1}}, GuestNUMANodes: 2, Dedicated: true, Affinity: AffinityPerGuestNode},
+			Request{Aliases: []AliasRequest{{Entry: entry(t, "qat-c62x-vf"), Count: 1}}, GuestNUMANodes: 2, Dedicated: true, Affinity: vocab.AffinityPerGuestNode},
 			guest([]int{0, 1}, []placement.Device{vfOn(0, nil)}, false),
 			nil, nil},
 		{"per-guest-node: preferred is exempt",
-			Request{Aliases: []AliasRequest{{Entry: entry(t, "qat-c62x-vf"), Count: 1}}, Policy: "preferred", GuestNUMANodes: 2, Dedicated: true, Affinity: AffinityPerGuestNode},
+			Request{Aliases: []AliasRequest{{Entry: entry(t, "qat-c62x-vf"), Count: 1}}, Policy: "preferred", GuestNUMANodes: 2, Dedicated: true, Affinity: vocab.AffinityPerGuestNode},
 			guest([]int{0, 1}, []placement.Device{vfOn(0, ip(0))}, false),
 			nil, nil},
 		{"dedicated but a vCPU floats",

@@ -12,25 +12,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/cpuset"
 	"github.com/hwcert/hwcert/framework/placement"
-)
-
-// NUMA affinity policies (hw:pci_numa_affinity_policy, or an alias's numa_policy).
-const (
-	PolicyLegacy    = "legacy"
-	PolicyPreferred = "preferred"
-	PolicyRequired  = "required"
-	PolicySocket    = "socket"
-)
-
-// Readings of PCI NUMA affinity for guests with several NUMA nodes.
-const (
-	// AffinityUpstream is Nova's code: a device local to one of the guest's host nodes.
-	AffinityUpstream = "upstream"
-	// AffinityPerGuestNode is the StarlingX document: a local device for each guest NUMA node.
-	AffinityPerGuestNode = "per-guest-node"
 )
 
 // AliasRequest is one element of pci_passthrough:alias ("qat-c62x-vf:2").
@@ -49,7 +34,7 @@ type Request struct {
 	GuestNUMANodes int
 	// Dedicated is hw:cpu_policy=dedicated: every vCPU pinned to its own pCPU.
 	Dedicated bool
-	// Affinity is AffinityUpstream (default when empty) or AffinityPerGuestNode.
+	// Affinity is vocab.AffinityUpstream (default when empty) or vocab.AffinityPerGuestNode.
 	Affinity string
 }
 
@@ -106,13 +91,13 @@ func (r Request) PolicyFor(e catalog.Entry) string {
 	case e.NUMAPolicy != "":
 		return e.NUMAPolicy
 	default:
-		return PolicyLegacy
+		return vocab.PolicyLegacy
 	}
 }
 
 func (r Request) affinity() string {
 	if r.Affinity == "" {
-		return AffinityUpstream
+		return vocab.AffinityUpstream
 	}
 	return r.Affinity
 }
@@ -183,8 +168,8 @@ func (c *checker) validRequest() bool {
 		c.fail("request: policy: %q: expected one of legacy, preferred, required, socket (or empty)", c.req.Policy)
 		ok = false
 	}
-	if a := c.req.affinity(); a != AffinityUpstream && a != AffinityPerGuestNode {
-		c.fail("request: affinity: %q: expected %q or %q", a, AffinityUpstream, AffinityPerGuestNode)
+	if a := c.req.affinity(); a != vocab.AffinityUpstream && a != vocab.AffinityPerGuestNode {
+		c.fail("request: affinity: %q: expected %q or %q", a, vocab.AffinityUpstream, vocab.AffinityPerGuestNode)
 		ok = false
 	}
 	if c.req.GuestNUMANodes < 0 {
@@ -196,7 +181,7 @@ func (c *checker) validRequest() bool {
 
 func validPolicy(p string) bool {
 	switch p {
-	case PolicyLegacy, PolicyPreferred, PolicyRequired, PolicySocket:
+	case vocab.PolicyLegacy, vocab.PolicyPreferred, vocab.PolicyRequired, vocab.PolicySocket:
 		return true
 	}
 	return false
@@ -310,7 +295,7 @@ func (c *checker) checkNUMA(as []*assignment) {
 			c.checkPolicy(a)
 		}
 	}
-	if c.req.affinity() == AffinityPerGuestNode {
+	if c.req.affinity() == vocab.AffinityPerGuestNode {
 		c.checkPerGuestNode(as)
 	}
 	if c.req.Dedicated {
@@ -324,7 +309,7 @@ func (c *checker) checkPolicy(a *assignment) {
 	nodes := p.HostNodes
 	tag := fmt.Sprintf("%s (%s)", e.Alias, a.policy)
 	switch a.policy {
-	case PolicyRequired:
+	case vocab.PolicyRequired:
 		for _, d := range a.devs {
 			switch {
 			case d.NUMANode == nil:
@@ -333,13 +318,13 @@ func (c *checker) checkPolicy(a *assignment) {
 				c.fail("%s: %s is on host node %d, expected one of the guest's host nodes %s", tag, d.Address, *d.NUMANode, fmtNodes(nodes))
 			}
 		}
-	case PolicyLegacy:
+	case vocab.PolicyLegacy:
 		for _, d := range a.devs {
 			if d.NUMANode != nil && !slices.Contains(nodes, *d.NUMANode) {
 				c.fail("%s: %s is on host node %d, expected one of the guest's host nodes %s or no NUMA information", tag, d.Address, *d.NUMANode, fmtNodes(nodes))
 			}
 		}
-	case PolicyPreferred:
+	case vocab.PolicyPreferred:
 		for _, d := range a.devs {
 			switch {
 			case d.NUMANode == nil:
@@ -350,7 +335,7 @@ func (c *checker) checkPolicy(a *assignment) {
 				c.note("%s: %s is local (host node %d)", tag, d.Address, *d.NUMANode)
 			}
 		}
-	case PolicySocket:
+	case vocab.PolicySocket:
 		sockets, missing := c.guestSockets(nodes)
 		if len(missing) > 0 {
 			c.fail("%s: host nodes %s have no socket information in the host capabilities, expected sockets for every guest host node", tag, fmtNodes(missing))
@@ -383,7 +368,7 @@ func (c *checker) checkPerGuestNode(as []*assignment) {
 	var devs []affine
 	var aliases []string
 	for _, a := range as {
-		if !a.ar.Entry.PassthroughSupported || a.want == 0 || a.policy == PolicyPreferred {
+		if !a.ar.Entry.PassthroughSupported || a.want == 0 || a.policy == vocab.PolicyPreferred {
 			continue
 		}
 		aliases = append(aliases, fmt.Sprintf("%s (%s)", a.ar.Entry.Alias, a.policy))
@@ -403,9 +388,9 @@ func (c *checker) checkPerGuestNode(as []*assignment) {
 		covered := slices.ContainsFunc(devs, func(x affine) bool {
 			d := x.d
 			switch x.policy {
-			case PolicyLegacy:
+			case vocab.PolicyLegacy:
 				return d.NUMANode == nil || slices.Contains(cell.HostNodes, *d.NUMANode)
-			case PolicySocket:
+			case vocab.PolicySocket:
 				return d.Socket != nil && slices.Contains(sockets, *d.Socket)
 			default:
 				return d.NUMANode != nil && slices.Contains(cell.HostNodes, *d.NUMANode)
@@ -466,12 +451,12 @@ func (c *checker) checkPinning(as []*assignment) {
 				continue // reported by the policy check where it matters
 			}
 			switch a.policy {
-			case PolicyRequired:
+			case vocab.PolicyRequired:
 				if !slices.ContainsFunc(p.PCPUs, func(cpu int) bool { n, ok := p.PCPUNodes[cpu]; return ok && n == *d.NUMANode }) {
 					c.fail("%s (required): no vCPU is pinned to host node %d where %s is; pCPUs %s are on %s",
 						a.ar.Entry.Alias, *d.NUMANode, d.Address, cpuset.Format(p.PCPUs), pcpuNodes(p))
 				}
-			case PolicySocket:
+			case vocab.PolicySocket:
 				if d.Socket == nil {
 					continue
 				}

@@ -11,11 +11,11 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
-	"github.com/hwcert/hwcert/framework/verify"
 )
 
 // UndefinedAlias is an alias no lab defines (and the catalog does not list).
@@ -61,7 +61,7 @@ var _ = Describe("Refused requests", framework.LabelsOf(labels.Negative), func()
 				fl := f.CreateFlavor(ctx, framework.WithAlias(a, 1), framework.WithAlias(b, 1),
 					framework.WithNUMANodes(1), framework.WithPCINUMAPolicy(policy))
 				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
-				if policy == verify.PolicyPreferred {
+				if policy == vocab.PolicyPreferred {
 					Expect(err).NotTo(HaveOccurred(), "preferred accepts a remote device")
 					p, _ := f.Inspect(ctx, srv)
 					Expect(p).To(matchers.SatisfyRequest(fl.Request()))
@@ -69,12 +69,12 @@ var _ = Describe("Refused requests", framework.LabelsOf(labels.Negative), func()
 				}
 				framework.ExpectNoValidHost(srv, err)
 			},
-			Entry("required", verify.PolicyRequired, framework.LabelsOf(append([]string{labels.NUMA, labels.MultiDevice, labels.Policy(verify.PolicyRequired)},
-				framework.Faults(framework.FaultIgnorePolicy)...)...), oneServer),
-			Entry("legacy", verify.PolicyLegacy, framework.LabelsOf(labels.NUMA, labels.MultiDevice, labels.Policy(verify.PolicyLegacy)), oneServer),
-			Entry("socket", verify.PolicySocket, framework.LabelsOf(labels.NUMA, labels.MultiDevice, labels.Policy(verify.PolicySocket)), oneServer),
-			Entry("preferred (accepted)", verify.PolicyPreferred, framework.LabelsOf(append([]string{labels.NUMA, labels.MultiDevice, labels.Policy(verify.PolicyPreferred)},
-				framework.Faults(framework.FaultWrongDevice, framework.FaultDropHostdev)...)...), oneServer),
+			Entry("required", vocab.PolicyRequired, framework.LabelsOf(append([]string{labels.NUMA, labels.MultiDevice, labels.Policy(vocab.PolicyRequired)},
+				framework.Faults(vocab.FaultIgnorePolicy)...)...), oneServer),
+			Entry("legacy", vocab.PolicyLegacy, framework.LabelsOf(labels.NUMA, labels.MultiDevice, labels.Policy(vocab.PolicyLegacy)), oneServer),
+			Entry("socket", vocab.PolicySocket, framework.LabelsOf(labels.NUMA, labels.MultiDevice, labels.Policy(vocab.PolicySocket)), oneServer),
+			Entry("preferred (accepted)", vocab.PolicyPreferred, framework.LabelsOf(append([]string{labels.NUMA, labels.MultiDevice, labels.Policy(vocab.PolicyPreferred)},
+				framework.Faults(vocab.FaultWrongDevice, vocab.FaultDropHostdev)...)...), oneServer),
 		)
 	})
 
@@ -121,7 +121,7 @@ var _ = Describe("Refused requests", framework.LabelsOf(labels.Negative), func()
 					return
 				}
 				p, _ := f.Inspect(ctx, srv)
-				Expect(p.Devices).NotTo(ContainElement(HaveField("Function", catalog.FunctionPF)),
+				Expect(p.Devices).NotTo(ContainElement(HaveField("Function", vocab.FunctionPF)),
 					"%s (%s) is not supported: %s; yet server %s is ACTIVE with a PF", alias, e.DisplayName, e.UnsupportedReason, srv.ID)
 				Fail(fmt.Sprintf("server %s of unsupported alias %s is ACTIVE (%s)", srv.ID, alias, e.UnsupportedReason))
 			},
@@ -141,13 +141,13 @@ var _ = Describe("Refused requests", framework.LabelsOf(labels.Negative), func()
 				_, err := f.TryCreateFlavor(ctx, framework.WithMicroversion("2.86"), framework.WithExtraSpec(key, value))
 				framework.ExpectAPIError(err, 400, message)
 			},
-			Entry("gpu: 1 (space after the colon)", framework.SpecPCIAlias, "gpu: 1",
+			Entry("gpu: 1 (space after the colon)", vocab.SpecPCIAlias, "gpu: 1",
 				fmt.Sprintf("Validation failed; 'gpu: 1' is not of the format '%s'.", aliasPattern)),
-			Entry("gpu (no count)", framework.SpecPCIAlias, "gpu",
+			Entry("gpu (no count)", vocab.SpecPCIAlias, "gpu",
 				fmt.Sprintf("Validation failed; 'gpu' is not of the format '%s'.", aliasPattern)),
-			Entry("gpu:1, (trailing comma)", framework.SpecPCIAlias, "gpu:1,",
+			Entry("gpu:1, (trailing comma)", vocab.SpecPCIAlias, "gpu:1,",
 				fmt.Sprintf("Validation failed; 'gpu:1,' is not of the format '%s'.", aliasPattern)),
-			Entry("an unknown NUMA policy", framework.SpecPCINUMAPolicy, "strict",
+			Entry("an unknown NUMA policy", vocab.SpecPCINUMAPolicy, "strict",
 				"Validation failed; 'strict' is not one of: required, preferred, legacy, socket."),
 		)
 	})

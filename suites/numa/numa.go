@@ -17,6 +17,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/labels"
@@ -24,7 +25,7 @@ import (
 	"github.com/hwcert/hwcert/framework/verify"
 )
 
-var policies = []string{verify.PolicyRequired, verify.PolicyLegacy, verify.PolicyPreferred, verify.PolicySocket}
+var policies = []string{vocab.PolicyRequired, vocab.PolicyLegacy, vocab.PolicyPreferred, vocab.PolicySocket}
 
 var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.DedicatedCPUs), func() {
 	f := framework.New("numa")
@@ -49,7 +50,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	// localOrAny is the host predicate under which a policy can be met at all: required and
 	// socket need a device with NUMA information.
 	localOrAny := func(alias, policy string) func(h *framework.HostInventory) bool {
-		if policy == verify.PolicyRequired || policy == verify.PolicySocket {
+		if policy == vocab.PolicyRequired || policy == vocab.PolicySocket {
 			return framework.HasLocalDevices(alias, 1)
 		}
 		return framework.HasDevices(alias, 1)
@@ -77,9 +78,9 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			p, _ := f.Inspect(ctx, srv)
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		},
-		perAliasAndPolicy([]string{verify.PolicyRequired, verify.PolicyLegacy, verify.PolicySocket}, oneServer,
+		perAliasAndPolicy([]string{vocab.PolicyRequired, vocab.PolicyLegacy, vocab.PolicySocket}, oneServer,
 			func(e catalog.Entry, _ string) []string {
-				return append(framework.Faults(framework.FaultNUMAMisplace), idFaults(e)...)
+				return append(framework.Faults(vocab.FaultNUMAMisplace), idFaults(e)...)
 			}))
 
 	// Dedicated CPUs alone (no hw:numa_nodes) give the guest one NUMA node, and the pinned
@@ -94,8 +95,8 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			Expect(p.Pinned).To(BeTrue(), "every vCPU pinned to one pCPU")
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		},
-		perAliasAndPolicy([]string{verify.PolicyRequired, verify.PolicySocket}, oneServer, func(e catalog.Entry, _ string) []string {
-			return append(framework.Faults(framework.FaultNUMAMisplace), idFaults(e)...)
+		perAliasAndPolicy([]string{vocab.PolicyRequired, vocab.PolicySocket}, oneServer, func(e catalog.Entry, _ string) []string {
+			return append(framework.Faults(vocab.FaultNUMAMisplace), idFaults(e)...)
 		}))
 
 	// The alias path: no hw:pci_numa_affinity_policy in the flavor, so the alias's numa_policy
@@ -107,7 +108,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			policy := verify.Request{}.PolicyFor(e)
 			host := f.HostWhere(ctx, fmt.Sprintf("give a %s device under %s", alias, policy), localOrAny(alias, policy))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs())
-			Expect(fl.ExtraSpecs).NotTo(HaveKey(framework.SpecPCINUMAPolicy))
+			Expect(fl.ExtraSpecs).NotTo(HaveKey(vocab.SpecPCINUMAPolicy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p, _ := f.Inspect(ctx, srv)
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
@@ -128,7 +129,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			// guest node needs its own, so the guest asks for two, on a host that has both.
 			count := 1
 			pred := framework.All(framework.HasNodes(2), framework.HasLocalDevices(alias, 1))
-			if framework.Config().Expect.PCINUMAAffinity == verify.AffinityPerGuestNode {
+			if framework.Config().Expect.PCINUMAAffinity == vocab.AffinityPerGuestNode {
 				count = 2
 				pred = framework.All(pred, framework.HasDevicesOnNodes(alias, 2))
 			}
@@ -140,7 +141,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			Expect(p.GuestCells).To(HaveLen(2))
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		},
-		perAliasAndPolicy([]string{verify.PolicyRequired, verify.PolicyLegacy}, oneServer, func(e catalog.Entry, _ string) []string { return idFaults(e) }))
+		perAliasAndPolicy([]string{vocab.PolicyRequired, vocab.PolicyLegacy}, oneServer, func(e catalog.Entry, _ string) []string { return idFaults(e) }))
 
 	// A device without NUMA information (sysfs numa_node -1) is a case of its own: legacy and
 	// preferred accept it, required and socket never do, so when it is the only device of its
@@ -151,7 +152,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices without NUMA information only", alias), framework.OnlyNoNUMADevices(alias))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			switch policy {
-			case verify.PolicyLegacy, verify.PolicyPreferred:
+			case vocab.PolicyLegacy, vocab.PolicyPreferred:
 				srv := f.BootActive(ctx, fl, framework.WithHost(host))
 				p, _ := f.Inspect(ctx, srv)
 				Expect(p.Devices).To(HaveEach(HaveField("NUMANode", BeNil())), "the device has no NUMA node")
@@ -164,9 +165,9 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 		perAliasAndPolicy(policies, oneServer, func(e catalog.Entry, policy string) []string {
 			ls := []string{labels.NoNUMADevice}
 			switch policy {
-			case verify.PolicyRequired:
-				ls = append(ls, framework.Faults(framework.FaultIgnorePolicy)...)
-			case verify.PolicyLegacy, verify.PolicyPreferred:
+			case vocab.PolicyRequired:
+				ls = append(ls, framework.Faults(vocab.FaultIgnorePolicy)...)
+			case vocab.PolicyLegacy, vocab.PolicyPreferred:
 				ls = append(ls, idFaults(e)...)
 			}
 			return ls
@@ -185,24 +186,24 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			host := f.HostWhere(ctx, fmt.Sprintf("hold %s devices on one of two NUMA nodes only", alias), func(h *framework.HostInventory) bool {
 				return len(h.Nodes) >= 2 && len(h.NodesWith(alias, 1)) == 1 && h.CountWithNUMA(alias) == h.Count(alias)
 			})
-			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(2), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(verify.PolicyRequired))
-			if reading == verify.AffinityPerGuestNode {
+			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(2), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(vocab.PolicyRequired))
+			if reading == vocab.AffinityPerGuestNode {
 				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
 				framework.ExpectNoValidHost(srv, err)
 				return
 			}
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p, _ := f.Inspect(ctx, srv)
-			Expect(p).To(matchers.SatisfyRequest(framework.WithAffinity(fl.Request(), verify.AffinityUpstream)))
-			Expect(p).NotTo(matchers.SatisfyRequest(framework.WithAffinity(fl.Request(), verify.AffinityPerGuestNode)),
+			Expect(p).To(matchers.SatisfyRequest(framework.WithAffinity(fl.Request(), vocab.AffinityUpstream)))
+			Expect(p).NotTo(matchers.SatisfyRequest(framework.WithAffinity(fl.Request(), vocab.AffinityPerGuestNode)),
 				"upstream Nova boots a guest that the StarlingX per-guest-node reading would refuse")
 		},
 		func() []TableEntry {
 			var out []TableEntry
 			for _, e := range cat.Supported() {
-				for _, r := range []string{verify.AffinityUpstream, verify.AffinityPerGuestNode} {
-					ls := []string{labels.StarlingXDoc, labels.NUMAReading(r), labels.Policy(verify.PolicyRequired)}
-					if r == verify.AffinityUpstream {
+				for _, r := range []string{vocab.AffinityUpstream, vocab.AffinityPerGuestNode} {
+					ls := []string{labels.StarlingXDoc, labels.NUMAReading(r), labels.Policy(vocab.PolicyRequired)}
+					if r == vocab.AffinityUpstream {
 						ls = append(ls, idFaults(e)...)
 					}
 					out = append(out, Entry(fmt.Sprintf("%s, %s", e.Alias, r), e.Alias, r, framework.EntryLabels(cat, e, ls...), oneServer))

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
@@ -58,7 +59,7 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 
 	It("passes through the StarlingX multi-alias flavor "+StarlingXMultiAlias,
 		framework.LabelsOf(append([]string{labels.MultiDevice, labels.StarlingXDoc, labels.GPU, labels.QAT},
-			framework.Faults(framework.FaultWrongDevice, framework.FaultDropHostdev)...)...),
+			framework.Faults(vocab.FaultWrongDevice, vocab.FaultDropHostdev)...)...),
 		SpecTimeout(framework.OneServerTimeout),
 		func(ctx SpecContext) {
 			want, err := framework.ParseAliasSpec(StarlingXMultiAlias)
@@ -81,7 +82,7 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 			}
 			host := f.AcquireHost(ctx, "host "+StarlingXMultiAlias, hosts...)
 			fl := f.CreateFlavor(ctx, framework.WithAliasSpec(StarlingXMultiAlias))
-			Expect(fl.ExtraSpecs).To(HaveKeyWithValue(framework.SpecPCIAlias, StarlingXMultiAlias))
+			Expect(fl.ExtraSpecs).To(HaveKeyWithValue(vocab.SpecPCIAlias, StarlingXMultiAlias))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p, _ := f.Inspect(ctx, srv)
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
