@@ -24,6 +24,7 @@ import (
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/hypervisor"
+	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/openstack"
 	"github.com/hwcert/hwcert/framework/placement"
 	"github.com/hwcert/hwcert/framework/verify"
@@ -37,7 +38,7 @@ type Framework struct {
 	Hypervisors *hypervisor.Inspector
 	Config      *config.Config
 	Catalog     *catalog.Catalog
-	Inventory   *Inventory
+	Inventory   *inventory.Inventory
 
 	// UniqueName prefixes every resource of the current spec: NamePrefix + run id + base name
 	// + process + counter, so parallel processes and later sweeps can tell them apart.
@@ -254,7 +255,7 @@ func (f *Framework) Entry(alias string) catalog.Entry {
 // the hosts that do.
 func (f *Framework) RequireDevices(alias string, count int) []string {
 	GinkgoHelper()
-	hosts := f.Inventory.HostsWhere(HasDevices(alias, count))
+	hosts := f.Inventory.HostsWhere(inventory.HasDevices(alias, count))
 	if len(hosts) == 0 {
 		if f.Inventory.Count(alias) == 0 {
 			Skip(fmt.Sprintf("lab has no device for alias %s", alias))

@@ -11,6 +11,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+
+	"github.com/hwcert/hwcert/framework/inventory"
 )
 
 // AcquireHost gives the spec one of the candidate hosts to itself until it ends, and returns its
@@ -83,7 +85,7 @@ func unlock(fh *os.File) error {
 
 // HostWhere acquires a host satisfying pred (see AcquireHost); the spec is skipped, saying that
 // no host of the lab can do what reason says, when none does.
-func (f *Framework) HostWhere(ctx context.Context, reason string, pred func(h *HostInventory) bool) string {
+func (f *Framework) HostWhere(ctx context.Context, reason string, pred func(h *inventory.Host) bool) string {
 	GinkgoHelper()
 	return f.AcquireHost(ctx, reason, f.Inventory.HostsWhere(pred)...)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/hwcert/hwcert/fixtures/labs"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/hypervisor"
+	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/openstack"
 	"github.com/hwcert/hwcert/framework/runid"
 	"github.com/hwcert/hwcert/mock"
@@ -102,7 +103,7 @@ type suiteEnv struct {
 	cloud     *openstack.Client
 	hv        *hypervisor.Inspector
 	catalog   *catalog.Catalog
-	inventory *Inventory
+	inventory *inventory.Inventory
 	imageID   string
 	networkID string
 	runID     string
@@ -219,7 +220,7 @@ func connect(ctx context.Context, b bootstrap) (*suiteEnv, error) {
 }
 
 // discover lists the compute hosts and asks each one's libvirtd what it has.
-func discover(ctx context.Context, cloud *openstack.Client, hv *hypervisor.Inspector, cat *catalog.Catalog) (*Inventory, error) {
+func discover(ctx context.Context, cloud *openstack.Client, hv *hypervisor.Inspector, cat *catalog.Catalog) (*inventory.Inventory, error) {
 	hosts, err := cloud.Hosts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
@@ -237,7 +238,7 @@ func discover(ctx context.Context, cloud *openstack.Client, hv *hypervisor.Inspe
 			return nil, fmt.Errorf("inventory: %w", err)
 		}
 	}
-	return BuildInventory(cat, pci, caps)
+	return inventory.Build(cat, pci, caps)
 }
 
 func teardownAll() {
@@ -306,7 +307,7 @@ func LoadCatalog(cfg *config.Config) (*catalog.Catalog, error) {
 func Config() *config.Config { mustEnv(); return env.cfg }
 
 // LabInventory is what the lab has.
-func LabInventory() *Inventory { mustEnv(); return env.inventory }
+func LabInventory() *inventory.Inventory { mustEnv(); return env.inventory }
 
 func mustEnv() {
 	if env == nil {

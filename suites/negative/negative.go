@@ -14,6 +14,7 @@ import (
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework"
 	"github.com/hwcert/hwcert/framework/catalog"
+	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
 )
@@ -82,7 +83,7 @@ var _ = Describe("Refused requests", framework.LabelsOf(labels.Negative), func()
 		DescribeTable("a host without the device",
 			func(ctx SpecContext, alias string) {
 				f.RequireDevices(alias, 1)
-				host := f.HostWhere(ctx, "lack "+alias+" devices", func(h *framework.HostInventory) bool { return h.Count(alias) == 0 })
+				host := f.HostWhere(ctx, "lack "+alias+" devices", func(h *inventory.Host) bool { return h.Count(alias) == 0 })
 				fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1))
 				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
 				framework.ExpectNoValidHost(srv, err)
@@ -194,7 +195,7 @@ func splitPair(f *framework.Framework, cat *catalog.Catalog) (a, b, host string)
 	return "", "", ""
 }
 
-func socketsDisjoint(h *framework.HostInventory, nx, ny []int) bool {
+func socketsDisjoint(h *inventory.Host, nx, ny []int) bool {
 	for _, a := range nx {
 		for _, b := range ny {
 			sa, ok1 := h.NodeSocket[a]

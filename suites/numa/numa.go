@@ -20,6 +20,7 @@ import (
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework"
 	"github.com/hwcert/hwcert/framework/catalog"
+	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
 	"github.com/hwcert/hwcert/framework/verify"
@@ -49,11 +50,11 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 
 	// localOrAny is the host predicate under which a policy can be met at all: required and
 	// socket need a device with NUMA information.
-	localOrAny := func(alias, policy string) func(h *framework.HostInventory) bool {
+	localOrAny := func(alias, policy string) func(h *inventory.Host) bool {
 		if policy == vocab.PolicyRequired || policy == vocab.PolicySocket {
-			return framework.HasLocalDevices(alias, 1)
+			return inventory.HasLocalDevices(alias, 1)
 		}
-		return framework.HasDevices(alias, 1)
+		return inventory.HasDevices(alias, 1)
 	}
 
 	DescribeTable("the flavor's policy with a one-node guest",
@@ -72,7 +73,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	DescribeTable("a strict policy picks the guest's node when another node has devices too",
 		func(ctx SpecContext, alias, policy string) {
 			f.RequireDevices(alias, 1)
-			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), framework.HasDevicesOnNodes(alias, 2))
+			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), inventory.HasDevicesOnNodes(alias, 2))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p, _ := f.Inspect(ctx, srv)
@@ -88,7 +89,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	DescribeTable("dedicated CPUs sit on the device's node",
 		func(ctx SpecContext, alias, policy string) {
 			f.RequireDevices(alias, 1)
-			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), framework.HasDevicesOnNodes(alias, 2))
+			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), inventory.HasDevicesOnNodes(alias, 2))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p, _ := f.Inspect(ctx, srv)
@@ -128,10 +129,10 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			// Upstream one device local to either node will do; under the StarlingX reading each
 			// guest node needs its own, so the guest asks for two, on a host that has both.
 			count := 1
-			pred := framework.All(framework.HasNodes(2), framework.HasLocalDevices(alias, 1))
+			pred := inventory.All(inventory.HasNodes(2), inventory.HasLocalDevices(alias, 1))
 			if framework.Config().Expect.PCINUMAAffinity == vocab.AffinityPerGuestNode {
 				count = 2
-				pred = framework.All(pred, framework.HasDevicesOnNodes(alias, 2))
+				pred = inventory.All(pred, inventory.HasDevicesOnNodes(alias, 2))
 			}
 			f.RequireDevices(alias, count)
 			host := f.HostWhere(ctx, fmt.Sprintf("host a two-node guest with %d × %s", count, alias), pred)
@@ -149,7 +150,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	DescribeTable("a device without NUMA information",
 		func(ctx SpecContext, alias, policy string) {
 			f.RequireDevices(alias, 1)
-			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices without NUMA information only", alias), framework.OnlyNoNUMADevices(alias))
+			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices without NUMA information only", alias), inventory.OnlyNoNUMADevices(alias))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			switch policy {
 			case vocab.PolicyLegacy, vocab.PolicyPreferred:
@@ -183,7 +184,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 				Skip(fmt.Sprintf("the lab is expected to follow the %s reading (config expect.pci_numa_affinity), not %s", got, reading))
 			}
 			f.RequireDevices(alias, 1)
-			host := f.HostWhere(ctx, fmt.Sprintf("hold %s devices on one of two NUMA nodes only", alias), func(h *framework.HostInventory) bool {
+			host := f.HostWhere(ctx, fmt.Sprintf("hold %s devices on one of two NUMA nodes only", alias), func(h *inventory.Host) bool {
 				return len(h.Nodes) >= 2 && len(h.NodesWith(alias, 1)) == 1 && h.CountWithNUMA(alias) == h.Count(alias)
 			})
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(2), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(vocab.PolicyRequired))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework"
+	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
 	"github.com/hwcert/hwcert/framework/placement"
@@ -43,7 +44,7 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 	// the domain XML that exactly those devices, with the catalog's IDs and function, are there.
 	bootAndCheck := func(ctx SpecContext, alias string, count int) {
 		hosts := f.RequireDevices(alias, count)
-		if spare := f.Inventory.HostsWhere(framework.HasDevices(alias, count+1)); len(spare) > 0 {
+		if spare := f.Inventory.HostsWhere(inventory.HasDevices(alias, count+1)); len(spare) > 0 {
 			hosts = spare
 		}
 		host := f.AcquireHost(ctx, fmt.Sprintf("give %d × %s", count, alias), hosts...)
@@ -69,7 +70,7 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 					Skip(fmt.Sprintf("the device catalog has no alias %s", a.Alias))
 				}
 			}
-			hosts := f.Inventory.HostsWhere(func(h *framework.HostInventory) bool {
+			hosts := f.Inventory.HostsWhere(func(h *inventory.Host) bool {
 				for _, a := range want {
 					if h.Count(a.Alias) < a.Count {
 						return false

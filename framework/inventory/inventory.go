@@ -1,4 +1,7 @@
-package framework
+// Package inventory is what a lab has, discovered from libvirt rather than configured: per compute
+// host its NUMA nodes and sockets and the PCI devices that match catalog aliases. Specs ask it where
+// a request can be met, and skip when nothing can meet it.
+package inventory
 
 import (
 	"fmt"
@@ -17,11 +20,11 @@ import (
 // and for each the NUMA nodes and PCI devices its libvirtd reports, matched to catalog aliases by
 // vendor/product ID. Specs ask it where a request can be met and skip when it cannot.
 type Inventory struct {
-	Hosts []HostInventory // sorted by name
+	Hosts []Host // sorted by name
 }
 
-// HostInventory is one compute host.
-type HostInventory struct {
+// Host is one compute host.
+type Host struct {
 	Name string
 	// Nodes are the host NUMA node ids, sorted; NodeSocket maps each to its socket (absent when
 	// the capabilities give no socket id).
@@ -29,11 +32,11 @@ type HostInventory struct {
 	NodeSocket map[int]int
 	// CPUsPerNode is the number of logical CPUs of each node.
 	CPUsPerNode map[int]int
-	Devices     []InventoryDevice // in address order
+	Devices     []Device // in address order
 }
 
-// InventoryDevice is one PCI function of a host.
-type InventoryDevice struct {
+// Device is one PCI function of a host.
+type Device struct {
 	Address   placement.Address
 	VendorID  string
 	ProductID string
@@ -44,9 +47,9 @@ type InventoryDevice struct {
 	Aliases []string
 }
 
-// BuildInventory assembles an inventory from libvirt's answers: for each host the PCI node device
+// Build assembles an inventory from libvirt's answers: for each host the PCI node device
 // XMLs (name → XML) and the capabilities XML. It is pure, so it is tested without a lab.
-func BuildInventory(cat *catalog.Catalog, pci map[string]map[string]string, caps map[string]string) (*Inventory, error) {
+func Build(cat *catalog.Catalog, pci map[string]map[string]string, caps map[string]string) (*Inventory, error) {
 	inv := &Inventory{}
 	hosts := make([]string, 0, len(pci))
 	for h := range pci {
@@ -54,7 +57,7 @@ func BuildInventory(cat *catalog.Catalog, pci map[string]map[string]string, caps
 	}
 	sort.Strings(hosts)
 	for _, h := range hosts {
-		hi := HostInventory{Name: h, NodeSocket: map[int]int{}, CPUsPerNode: map[int]int{}}
+		hi := Host{Name: h, NodeSocket: map[int]int{}, CPUsPerNode: map[int]int{}}
 		if err := hi.readCaps(caps[h]); err != nil {
 			return nil, fmt.Errorf("host %s: %w", h, err)
 		}
@@ -64,7 +67,7 @@ func BuildInventory(cat *catalog.Catalog, pci map[string]map[string]string, caps
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			d, ok, err := readInventoryDevice(pci[h][n], cat)
+			d, ok, err := readDevice(pci[h][n], cat)
 			if err != nil {
 				return nil, fmt.Errorf("host %s: node device %s: %w", h, n, err)
 			}
@@ -72,13 +75,13 @@ func BuildInventory(cat *catalog.Catalog, pci map[string]map[string]string, caps
 				hi.Devices = append(hi.Devices, d)
 			}
 		}
-		slices.SortFunc(hi.Devices, func(a, b InventoryDevice) int { return a.Address.Compare(b.Address) })
+		slices.SortFunc(hi.Devices, func(a, b Device) int { return a.Address.Compare(b.Address) })
 		inv.Hosts = append(inv.Hosts, hi)
 	}
 	return inv, nil
 }
 
-func (h *HostInventory) readCaps(x string) error {
+func (h *Host) readCaps(x string) error {
 	if strings.TrimSpace(x) == "" {
 		return fmt.Errorf("empty capabilities XML")
 	}
@@ -106,24 +109,24 @@ func (h *HostInventory) readCaps(x string) error {
 	return nil
 }
 
-// readInventoryDevice parses one node device; ok is false for a non-PCI device.
-func readInventoryDevice(x string, cat *catalog.Catalog) (InventoryDevice, bool, error) {
+// readDevice parses one node device; ok is false for a non-PCI device.
+func readDevice(x string, cat *catalog.Catalog) (Device, bool, error) {
 	var nd libvirtxml.NodeDevice
 	if err := nd.Unmarshal(x); err != nil {
-		return InventoryDevice{}, false, fmt.Errorf("XML: %w", err)
+		return Device{}, false, fmt.Errorf("XML: %w", err)
 	}
 	pci := nd.Capability.PCI
 	if pci == nil {
-		return InventoryDevice{}, false, nil
+		return Device{}, false, nil
 	}
 	if pci.Domain == nil || pci.Bus == nil || pci.Slot == nil || pci.Function == nil {
-		return InventoryDevice{}, false, fmt.Errorf("PCI capability without a complete address")
+		return Device{}, false, fmt.Errorf("PCI capability without a complete address")
 	}
 	addr, err := placement.NewAddress(*pci.Domain, *pci.Bus, *pci.Slot, *pci.Function)
 	if err != nil {
-		return InventoryDevice{}, false, err
+		return Device{}, false, err
 	}
-	d := InventoryDevice{
+	d := Device{
 		Address:   addr,
 		VendorID:  catalog.NormalizeID(pci.Vendor.ID),
 		ProductID: catalog.NormalizeID(pci.Product.ID),
@@ -152,7 +155,7 @@ func readInventoryDevice(x string, cat *catalog.Catalog) (InventoryDevice, bool,
 }
 
 // Host returns the named host.
-func (inv *Inventory) Host(name string) (*HostInventory, bool) {
+func (inv *Inventory) Host(name string) (*Host, bool) {
 	for i := range inv.Hosts {
 		if inv.Hosts[i].Name == name {
 			return &inv.Hosts[i], true
@@ -162,8 +165,8 @@ func (inv *Inventory) Host(name string) (*HostInventory, bool) {
 }
 
 // Devices are the host's devices for an alias.
-func (h *HostInventory) DevicesFor(alias string) []InventoryDevice {
-	var out []InventoryDevice
+func (h *Host) DevicesFor(alias string) []Device {
+	var out []Device
 	for _, d := range h.Devices {
 		if slices.Contains(d.Aliases, alias) {
 			out = append(out, d)
@@ -173,11 +176,11 @@ func (h *HostInventory) DevicesFor(alias string) []InventoryDevice {
 }
 
 // Count is the number of the host's devices for an alias.
-func (h *HostInventory) Count(alias string) int { return len(h.DevicesFor(alias)) }
+func (h *Host) Count(alias string) int { return len(h.DevicesFor(alias)) }
 
 // CountOnNode is the number of devices for an alias on a NUMA node; node nil counts devices
 // without NUMA information.
-func (h *HostInventory) CountOnNode(alias string, node *int) int {
+func (h *Host) CountOnNode(alias string, node *int) int {
 	n := 0
 	for _, d := range h.DevicesFor(alias) {
 		if (node == nil && d.NUMANode == nil) || (node != nil && d.NUMANode != nil && *d.NUMANode == *node) {
@@ -188,7 +191,7 @@ func (h *HostInventory) CountOnNode(alias string, node *int) int {
 }
 
 // NodesWith are the NUMA nodes holding at least count devices for the alias, sorted.
-func (h *HostInventory) NodesWith(alias string, count int) []int {
+func (h *Host) NodesWith(alias string, count int) []int {
 	var out []int
 	for _, n := range h.Nodes {
 		if h.CountOnNode(alias, &n) >= count {
@@ -217,7 +220,7 @@ func (inv *Inventory) MaxOnHost(alias string) int {
 }
 
 // HostsWhere returns the names of the hosts satisfying pred, in name order.
-func (inv *Inventory) HostsWhere(pred func(h *HostInventory) bool) []string {
+func (inv *Inventory) HostsWhere(pred func(h *Host) bool) []string {
 	var out []string
 	for i := range inv.Hosts {
 		if pred(&inv.Hosts[i]) {
@@ -228,8 +231,8 @@ func (inv *Inventory) HostsWhere(pred func(h *HostInventory) bool) []string {
 }
 
 // HasDevices is a host predicate: at least count devices for each alias (name, count pairs).
-func HasDevices(alias string, count int) func(h *HostInventory) bool {
-	return func(h *HostInventory) bool { return h.Count(alias) >= count }
+func HasDevices(alias string, count int) func(h *Host) bool {
+	return func(h *Host) bool { return h.Count(alias) >= count }
 }
 
 // Summary is a one-line-per-host description, for logs and skip reasons.
@@ -260,7 +263,7 @@ func (inv *Inventory) Summary() string {
 }
 
 // CountWithNUMA is the number of the host's devices for an alias that have NUMA information.
-func (h *HostInventory) CountWithNUMA(alias string) int {
+func (h *Host) CountWithNUMA(alias string) int {
 	n := 0
 	for _, d := range h.DevicesFor(alias) {
 		if d.NUMANode != nil {
@@ -271,29 +274,29 @@ func (h *HostInventory) CountWithNUMA(alias string) int {
 }
 
 // HasLocalDevices is a host predicate: at least count devices for the alias with NUMA information.
-func HasLocalDevices(alias string, count int) func(h *HostInventory) bool {
-	return func(h *HostInventory) bool { return h.CountWithNUMA(alias) >= count }
+func HasLocalDevices(alias string, count int) func(h *Host) bool {
+	return func(h *Host) bool { return h.CountWithNUMA(alias) >= count }
 }
 
 // HasDevicesOnNodes is a host predicate: devices for the alias on at least n distinct NUMA nodes.
-func HasDevicesOnNodes(alias string, n int) func(h *HostInventory) bool {
-	return func(h *HostInventory) bool { return len(h.NodesWith(alias, 1)) >= n }
+func HasDevicesOnNodes(alias string, n int) func(h *Host) bool {
+	return func(h *Host) bool { return len(h.NodesWith(alias, 1)) >= n }
 }
 
 // OnlyNoNUMADevices is a host predicate: the host has devices for the alias and none of them has
 // NUMA information.
-func OnlyNoNUMADevices(alias string) func(h *HostInventory) bool {
-	return func(h *HostInventory) bool { return h.Count(alias) > 0 && h.CountWithNUMA(alias) == 0 }
+func OnlyNoNUMADevices(alias string) func(h *Host) bool {
+	return func(h *Host) bool { return h.Count(alias) > 0 && h.CountWithNUMA(alias) == 0 }
 }
 
 // HasNodes is a host predicate: at least n NUMA nodes.
-func HasNodes(n int) func(h *HostInventory) bool {
-	return func(h *HostInventory) bool { return len(h.Nodes) >= n }
+func HasNodes(n int) func(h *Host) bool {
+	return func(h *Host) bool { return len(h.Nodes) >= n }
 }
 
 // All combines host predicates.
-func All(preds ...func(h *HostInventory) bool) func(h *HostInventory) bool {
-	return func(h *HostInventory) bool {
+func All(preds ...func(h *Host) bool) func(h *Host) bool {
+	return func(h *Host) bool {
 		for _, p := range preds {
 			if !p(h) {
 				return false

@@ -1,4 +1,4 @@
-package framework
+package inventory
 
 import (
 	"testing"
@@ -37,7 +37,7 @@ func TestBuildInventory(t *testing.T) {
 		"worker-3": {},
 	}
 	caps := map[string]string{"worker-0": capsTwoSockets, "worker-3": capsTwoSockets}
-	inv, err := BuildInventory(cat, pci, caps)
+	inv, err := Build(cat, pci, caps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,10 +69,10 @@ func TestBuildInventory(t *testing.T) {
 	if got := inv.HostsWhere(OnlyNoNUMADevices("gpu")); len(got) != 0 {
 		t.Errorf("worker-0 has a NUMA-local GPU too, got %v", got)
 	}
-	if _, err := BuildInventory(cat, map[string]map[string]string{"h": {"x": "<device"}}, map[string]string{"h": capsTwoSockets}); err == nil {
+	if _, err := Build(cat, map[string]map[string]string{"h": {"x": "<device"}}, map[string]string{"h": capsTwoSockets}); err == nil {
 		t.Error("malformed node device XML: no error")
 	}
-	if _, err := BuildInventory(cat, map[string]map[string]string{"h": {}}, map[string]string{"h": ""}); err == nil {
+	if _, err := Build(cat, map[string]map[string]string{"h": {}}, map[string]string{"h": ""}); err == nil {
 		t.Error("empty capabilities: no error")
 	}
 }
