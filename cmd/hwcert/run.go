@@ -162,7 +162,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 	f.StringVar(&configFile, "config", "", "harness config of the lab to test (default: start the embedded mock)")
 	f.StringVar(&labelFilter, "label-filter", "", "run only specs whose labels match this Ginkgo label filter")
 	f.StringVar(&reportDir, "report-dir", "reports", "directory for junit.xml, report.json and evidence/")
-	f.StringVar(&labName, "lab", "", "embedded mock only: lab name ("+strings.Join(labs.Names(), ", ")+") or lab file (default "+labs.Default+")")
+	f.StringVar(&labName, "lab", "", "embedded mock only: shipped lab ("+strings.Join(labs.Names(), ", ")+"), or a lab file: a value with a '/' or ending in .yaml/.yml, e.g. ./mylab (default "+labs.Default+")")
 	f.DurationVar(&bootLatency, "mock-boot-latency", 0, "embedded mock only: how long servers stay in BUILD (default: the lab's boot_latency)")
 	f.StringArrayVar(&faults, "mock-fault", nil, "embedded mock only: inject a fault (repeatable): "+strings.Join(lab.FaultNames, ", "))
 	f.DurationVar(&timeout, "timeout", 2*time.Hour, "bound on the whole run")
