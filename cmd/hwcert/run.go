@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,6 +72,11 @@ Writes DIR/junit.xml, DIR/report.json and, for failed specs, DIR/evidence/<spec>
 fault, domain XML, node-device XML, host capabilities). Exits 1 when a spec failed, 2 when the run
 could not start (bad flags, config, lab or label filter).
 
+With --dry-run, lists the specs the label filter selects (full text and labels) and exits: it
+writes nothing, starts no mock and connects to no lab, but still checks the flags, the config or
+lab and the label filter (exit 2), and that the filter selects some spec (exit 2). A listed spec
+may still skip at run time, when the lab lacks what it needs.
+
 Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsAny {required,socket}):
 ` + labelHelp(),
 		Args: cobra.NoArgs,
@@ -108,6 +115,19 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			if err := labels.Validate(labelFilter); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
+			opts := framework.Options{ConfigFile: configFile, Lab: labName, Faults: faults}
+			if latencySet {
+				opts.BootLatency = &bootLatency
+			}
+			suiteConfig, reporterConfig := GinkgoConfiguration()
+			suiteConfig.LabelFilter = labelFilter
+			suiteConfig.Timeout = timeout
+			if dryRun {
+				// The options choose the catalog the spec tree is built from.
+				framework.SetOptions(opts)
+				return listSpecs(cmd.OutOrStdout(), suiteConfig)
+			}
+
 			absReports, err := filepath.Abs(reportDir)
 			if err != nil {
 				return usageErr("--report-dir %q: %v", reportDir, err)
@@ -120,18 +140,11 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 				return usageErr("--report-dir: clearing old evidence: %v", err)
 			}
 
-			opts := framework.Options{ConfigFile: configFile, Lab: labName, Faults: faults, ReportDir: absReports}
-			if latencySet {
-				opts.BootLatency = &bootLatency
-			}
+			opts.ReportDir = absReports
 			framework.SetOptions(opts)
 			framework.RegisterSuite()
 			RegisterFailHandler(Fail)
 
-			suiteConfig, reporterConfig := GinkgoConfiguration()
-			suiteConfig.LabelFilter = labelFilter
-			suiteConfig.Timeout = timeout
-			suiteConfig.DryRun = dryRun
 			// A filter that selects nothing is a mistake, not a green run.
 			suiteConfig.FailOnEmpty = true
 			junitPath := filepath.Join(absReports, "junit.xml")
@@ -162,13 +175,48 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 	f.StringVar(&configFile, "config", "", "harness config of the lab to test (default: start the embedded mock)")
 	f.StringVar(&labelFilter, "label-filter", "", "run only specs whose labels match this Ginkgo label filter")
 	f.StringVar(&reportDir, "report-dir", "reports", "directory for junit.xml, report.json and evidence/")
-	f.StringVar(&labName, "lab", "", "embedded mock only: lab name ("+strings.Join(labs.Names(), ", ")+") or lab file (default "+labs.Default+")")
+	f.StringVar(&labName, "lab", "", "embedded mock only: shipped lab ("+strings.Join(labs.Names(), ", ")+"), or a lab file: a value with a '/' or ending in .yaml/.yml, e.g. ./mylab (default "+labs.Default+")")
 	f.DurationVar(&bootLatency, "mock-boot-latency", 0, "embedded mock only: how long servers stay in BUILD (default: the lab's boot_latency)")
 	f.StringArrayVar(&faults, "mock-fault", nil, "embedded mock only: inject a fault (repeatable): "+faultNames())
 	f.DurationVar(&timeout, "timeout", 2*time.Hour, "bound on the whole run")
-	f.BoolVar(&dryRun, "dry-run", false, "list the specs the filter selects without running them")
+	f.BoolVar(&dryRun, "dry-run", false, "list the specs the filter selects, with their labels, without running them or writing anything")
 	f.BoolVar(&verbose, "spec-verbose", false, "print every spec as it runs, including skipped ones")
 	return cmd
+}
+
+// listSpecs prints the specs suiteConfig selects, one a line with its labels, then a count line.
+// PreviewSpecs walks the tree in Ginkgo's dry-run mode, which runs no setup node (so no mock is
+// started and no lab is connected to) but does run ReportAfterSuite nodes; listSpecs is called
+// before the junit one is registered, and PreviewSpecs, unlike RunSpecs, writes no JSON report,
+// because a report listing every spec as passed would read as a green run.
+func listSpecs(w io.Writer, suiteConfig types.SuiteConfig) error {
+	report := PreviewSpecs("hwcert", suiteConfig)
+	var selected []types.SpecReport
+	total := 0
+	for _, s := range report.SpecReports {
+		if s.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		total++
+		// The preview marks the specs that would run as passed, the filtered ones as skipped.
+		if s.State == types.SpecStatePassed {
+			selected = append(selected, s)
+		}
+	}
+	if len(selected) == 0 {
+		return usageErr("--label-filter %q: selects none of the %d specs", suiteConfig.LabelFilter, total)
+	}
+	// Ginkgo shuffles the top-level containers; a listing reads better in a stable order.
+	slices.SortFunc(selected, func(a, b types.SpecReport) int { return strings.Compare(a.FullText(), b.FullText()) })
+	for _, s := range selected {
+		fmt.Fprintf(w, "%s  [%s]\n", s.FullText(), strings.Join(s.Labels(), ", "))
+	}
+	filter := ""
+	if suiteConfig.LabelFilter != "" {
+		filter = fmt.Sprintf(" by --label-filter %q", suiteConfig.LabelFilter)
+	}
+	fmt.Fprintf(w, "hwcert: dry run: %d of %d specs selected%s; nothing was run or written\n", len(selected), total, filter)
+	return nil
 }
 
 func labelHelp() string {
