@@ -1,21 +1,11 @@
 package framework
 
 import (
-	"time"
-
 	"github.com/onsi/ginkgo/v2"
 
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/labels"
-)
-
-// Spec timeouts. A boot is bounded by the config's boot timeout; these bound a whole spec (a few
-// boots, inspections and deletions) so a wedged lab cannot hang a run.
-const (
-	OneServerTimeout   = 10 * time.Minute
-	FewServersTimeout  = 15 * time.Minute
-	FillingHostTimeout = 30 * time.Minute
 )
 
 // LabelsOf is a Label decorator whose labels are checked against the registry.

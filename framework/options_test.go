@@ -2,60 +2,39 @@ package framework
 
 import (
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/hwcert/hwcert/config/vocab"
 )
 
-func TestParseAliasSpec(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    []AliasCount
-		wantErr string
-	}{
-		{"gpu:1", []AliasCount{{"gpu", 1}}, ""},
-		{"gpu:1, qat-c62x-vf:2", []AliasCount{{"gpu", 1}, {"qat-c62x-vf", 2}}, ""},
-		{" QuickAssist : 3, IntelNIC: 1", []AliasCount{{"QuickAssist", 3}, {"IntelNIC", 1}}, ""},
-		{"gpu", nil, "is not NAME:COUNT"},
-		{"a:b:1", nil, "is not NAME:COUNT"},
-		{"gpu:x", nil, "is not a number"},
-		{"gpu:-1", nil, "is not a number"},
-	}
-	for _, tt := range tests {
-		got, err := ParseAliasSpec(tt.in)
-		if tt.wantErr != "" {
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Errorf("ParseAliasSpec(%q) error = %v, want %q", tt.in, err, tt.wantErr)
-			}
-			continue
-		}
-		if err != nil || !reflect.DeepEqual(got, tt.want) {
-			t.Errorf("ParseAliasSpec(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
-		}
-	}
-}
-
-func TestFlavorOptionsExtraSpecs(t *testing.T) {
-	var o flavorOptions
-	for _, opt := range []FlavorOption{WithAlias("gpu", 1), WithAlias("qat-c62x-vf", 2), WithPCINUMAPolicy("required"),
-		WithNUMANodes(2), WithDedicatedCPUs(), WithExtraSpec("hw:mem_page_size", "large")} {
+func specsOf(opts ...FlavorOption) map[string]string {
+	o := flavorOptions{specs: map[string]string{}}
+	for _, opt := range opts {
 		opt(&o)
 	}
-	want := map[string]string{
-		vocab.SpecPCIAlias: "gpu:1,qat-c62x-vf:2", vocab.SpecPCINUMAPolicy: "required", vocab.SpecNUMANodes: "2",
-		vocab.SpecCPUPolicy: "dedicated", "hw:mem_page_size": "large",
+	return o.specs
+}
+
+func TestFlavorOptionsWriteExtraSpecs(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []FlavorOption
+		want map[string]string
+	}{
+		{"none", nil, map[string]string{}},
+		{"every option", []FlavorOption{WithAlias("gpu", 1), WithAlias("qat-c62x-vf", 2), WithPCINUMAPolicy("required"),
+			WithNUMANodes(2), WithDedicatedCPUs(), WithExtraSpec("hw:mem_page_size", "large")},
+			map[string]string{vocab.SpecPCIAlias: "gpu:1,qat-c62x-vf:2", vocab.SpecPCINUMAPolicy: "required", vocab.SpecNUMANodes: "2",
+				vocab.SpecCPUPolicy: "dedicated", "hw:mem_page_size": "large"}},
+		{"verbatim alias", []FlavorOption{WithAliasSpec("gpu:1, qat-c62x-vf:2")}, map[string]string{vocab.SpecPCIAlias: "gpu:1, qat-c62x-vf:2"}},
+		{"WithAlias appends to a verbatim value", []FlavorOption{WithAliasSpec("gpu:1"), WithAlias("qat-c62x-vf", 2)},
+			map[string]string{vocab.SpecPCIAlias: "gpu:1,qat-c62x-vf:2"}},
+		{"an extra spec set directly wins over an option, as Nova would store it", []FlavorOption{WithPCINUMAPolicy("required"), WithExtraSpec(vocab.SpecPCINUMAPolicy, "preferred")},
+			map[string]string{vocab.SpecPCINUMAPolicy: "preferred"}},
 	}
-	if got := o.extraSpecs(); !reflect.DeepEqual(got, want) {
-		t.Errorf("extraSpecs() = %v, want %v", got, want)
-	}
-	var v flavorOptions
-	WithAliasSpec("gpu:1, qat-c62x-vf:2")(&v)
-	if got := v.extraSpecs()[vocab.SpecPCIAlias]; got != "gpu:1, qat-c62x-vf:2" {
-		t.Errorf("verbatim alias spec = %q", got)
-	}
-	var none flavorOptions
-	if got := none.extraSpecs(); len(got) != 0 {
-		t.Errorf("no options: extra specs %v", got)
+	for _, tt := range tests {
+		if got := specsOf(tt.opts...); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: extra specs = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

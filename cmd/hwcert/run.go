@@ -18,9 +18,9 @@ import (
 
 	"github.com/hwcert/hwcert/config"
 	"github.com/hwcert/hwcert/fixtures/labs"
-	"github.com/hwcert/hwcert/framework"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/labels"
+	"github.com/hwcert/hwcert/framework/suite"
 	"github.com/hwcert/hwcert/mock/lab"
 
 	// The suites: their specs register themselves; RunSpecs runs them all in one go.
@@ -99,7 +99,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 				if err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
-				if cat, err = framework.LoadCatalog(cfg); err != nil {
+				if cat, err = suite.LoadCatalog(cfg); err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
 			} else {
@@ -115,7 +115,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			if err := labels.Validate(labelFilter); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			opts := framework.Options{ConfigFile: configFile, Lab: labName, Faults: faults}
+			opts := suite.Options{ConfigFile: configFile, Lab: labName, Faults: faults}
 			if latencySet {
 				opts.BootLatency = &bootLatency
 			}
@@ -124,7 +124,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			suiteConfig.Timeout = timeout
 			if dryRun {
 				// The options choose the catalog the spec tree is built from.
-				framework.SetOptions(opts)
+				suite.SetOptions(opts)
 				return listSpecs(cmd.OutOrStdout(), suiteConfig)
 			}
 
@@ -141,8 +141,8 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			}
 
 			opts.ReportDir = absReports
-			framework.SetOptions(opts)
-			framework.RegisterSuite()
+			suite.SetOptions(opts)
+			suite.Register()
 			RegisterFailHandler(Fail)
 
 			// A filter that selects nothing is a mistake, not a green run.

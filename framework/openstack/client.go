@@ -68,12 +68,6 @@ func positive(d, def time.Duration) time.Duration {
 	return def
 }
 
-// Compute is the compute service client (for calls this package does not wrap).
-func (c *Client) Compute() *gophercloud.ServiceClient { return c.compute }
-
-// Microversion is the compute microversion the client sends.
-func (c *Client) Microversion() string { return c.compute.Microversion }
-
 // WithMicroversion returns a client sending another compute microversion; the receiver is unchanged.
 func (c *Client) WithMicroversion(mv string) *Client {
 	cp := *c
@@ -83,9 +77,8 @@ func (c *Client) WithMicroversion(mv string) *Client {
 	return &cp
 }
 
-// PollInterval, BootTimeout and DeleteTimeout are the configured waits.
+// PollInterval and DeleteTimeout are the configured waits.
 func (c *Client) PollInterval() time.Duration  { return c.poll }
-func (c *Client) BootTimeout() time.Duration   { return c.bootTimeout }
 func (c *Client) DeleteTimeout() time.Duration { return c.deleteTimeout }
 
 // waitFor calls predicate now and then every interval until it reports done, fails, or ctx ends.

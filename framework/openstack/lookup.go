@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gophercloud/gophercloud/v2"
 	gopenstack "github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/hypervisors"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
@@ -18,70 +17,88 @@ import (
 )
 
 // ResolveImage returns the id of the image named nameOrID (or nameOrID itself when it is an
-// image id). Two images with the same name are an error: the harness must not guess.
+// image id).
 func (c *Client) ResolveImage(ctx context.Context, nameOrID string) (string, error) {
 	ic, err := gopenstack.NewImageV2(c.provider, c.endpoint)
 	if err != nil {
 		return "", fmt.Errorf("image %q: image endpoint: %w", nameOrID, err)
 	}
-	pages, err := images.List(ic, images.ListOpts{Name: nameOrID}).AllPages(ctx)
-	if err != nil {
-		return "", apiError(err, "look up image %q", nameOrID)
-	}
-	found, err := images.ExtractImages(pages)
-	if err != nil {
-		return "", fmt.Errorf("look up image %q: %w", nameOrID, err)
-	}
-	switch len(found) {
-	case 1:
-		return found[0].ID, nil
-	case 0:
-		img, err := images.Get(ctx, ic, nameOrID).Extract()
-		if err != nil {
-			return "", apiError(err, "image %q: no image has that name or id", nameOrID)
-		}
-		return img.ID, nil
-	default:
-		ids := make([]string, len(found))
-		for i, im := range found {
-			ids[i] = im.ID
-		}
-		return "", fmt.Errorf("image %q: %d images have that name (%s); configure the id instead", nameOrID, len(found), strings.Join(ids, ", "))
-	}
+	return resolve(ctx, "image", nameOrID,
+		func(ctx context.Context) ([]string, error) {
+			pages, err := images.List(ic, images.ListOpts{Name: nameOrID}).AllPages(ctx)
+			if err != nil {
+				return nil, err
+			}
+			found, err := images.ExtractImages(pages)
+			ids := make([]string, len(found))
+			for i, im := range found {
+				ids[i] = im.ID
+			}
+			return ids, err
+		},
+		func(ctx context.Context) (string, error) {
+			img, err := images.Get(ctx, ic, nameOrID).Extract()
+			if err != nil {
+				return "", err
+			}
+			return img.ID, nil
+		})
 }
 
 // ResolveNetwork returns the network id to boot on: "none" and "auto" pass through (microversion
-// 2.37+), anything else is looked up by name, then as an id, in Neutron.
+// 2.37+), "" means none, anything else is looked up by name, then as an id, in Neutron.
 func (c *Client) ResolveNetwork(ctx context.Context, nameOrID string) (string, error) {
-	if nameOrID == "" || nameOrID == "none" || nameOrID == "auto" {
-		if nameOrID == "" {
-			return "none", nil
-		}
+	switch nameOrID {
+	case "":
+		return "none", nil
+	case "none", "auto":
 		return nameOrID, nil
 	}
 	nc, err := gopenstack.NewNetworkV2(c.provider, c.endpoint)
 	if err != nil {
 		return "", fmt.Errorf("network %q: network endpoint: %w", nameOrID, err)
 	}
-	pages, err := networks.List(nc, networks.ListOpts{Name: nameOrID}).AllPages(ctx)
+	return resolve(ctx, "network", nameOrID,
+		func(ctx context.Context) ([]string, error) {
+			pages, err := networks.List(nc, networks.ListOpts{Name: nameOrID}).AllPages(ctx)
+			if err != nil {
+				return nil, err
+			}
+			found, err := networks.ExtractNetworks(pages)
+			ids := make([]string, len(found))
+			for i, n := range found {
+				ids[i] = n.ID
+			}
+			return ids, err
+		},
+		func(ctx context.Context) (string, error) {
+			n, err := networks.Get(ctx, nc, nameOrID).Extract()
+			if err != nil {
+				return "", err
+			}
+			return n.ID, nil
+		})
+}
+
+// resolve finds the one resource of a kind named nameOrID (the ids of those with that name from
+// byName), else the one whose id it is (byID). Two with the same name are an error: the harness
+// must not guess which one the lab meant.
+func resolve(ctx context.Context, kind, nameOrID string, byName func(context.Context) ([]string, error), byID func(context.Context) (string, error)) (string, error) {
+	ids, err := byName(ctx)
 	if err != nil {
-		return "", apiError(err, "look up network %q", nameOrID)
+		return "", apiError(err, "look up %s %q", kind, nameOrID)
 	}
-	found, err := networks.ExtractNetworks(pages)
-	if err != nil {
-		return "", fmt.Errorf("look up network %q: %w", nameOrID, err)
-	}
-	switch len(found) {
+	switch len(ids) {
 	case 1:
-		return found[0].ID, nil
+		return ids[0], nil
 	case 0:
-		n, err := networks.Get(ctx, nc, nameOrID).Extract()
+		id, err := byID(ctx)
 		if err != nil {
-			return "", apiError(err, "network %q: no network has that name or id", nameOrID)
+			return "", apiError(err, "%s %q: no %s has that name or id", kind, nameOrID, kind)
 		}
-		return n.ID, nil
+		return id, nil
 	default:
-		return "", fmt.Errorf("network %q: %d networks have that name; configure the id instead", nameOrID, len(found))
+		return "", fmt.Errorf("%s %q: %d %ss have that name (%s); configure the id instead", kind, nameOrID, len(ids), kind, strings.Join(ids, ", "))
 	}
 }
 
@@ -165,12 +182,4 @@ func (c *Client) Sweep(ctx context.Context, prefix string, olderThan time.Durati
 		return res, fmt.Errorf("sweep %q: %w", prefix, errors.Join(errs...))
 	}
 	return res, nil
-}
-
-// IsNotFound reports whether err is an HTTP 404 from the cloud.
-func IsNotFound(err error) bool {
-	if ae, ok := AsAPIError(err); ok {
-		return ae.Status == 404
-	}
-	return gophercloud.ResponseCodeIs(err, 404)
 }

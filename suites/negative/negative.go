@@ -45,7 +45,7 @@ var _ = Describe("Refused requests", framework.LabelsOf(labels.Negative), func()
 				count := f.Inventory.MaxOnHost(alias) + 1
 				fl := f.CreateFlavor(ctx, framework.WithAlias(alias, count))
 				srv, err := f.Boot(ctx, fl)
-				framework.ExpectNoValidHost(srv, err)
+				f.ExpectNoValidHost(ctx, srv, err)
 			},
 			perSupportedAlias(labels.MultiDevice))
 
@@ -64,11 +64,11 @@ var _ = Describe("Refused requests", framework.LabelsOf(labels.Negative), func()
 				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
 				if policy == vocab.PolicyPreferred {
 					Expect(err).NotTo(HaveOccurred(), "preferred accepts a remote device")
-					p, _ := f.Inspect(ctx, srv)
+					p := f.Inspect(ctx, srv)
 					Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 					return
 				}
-				framework.ExpectNoValidHost(srv, err)
+				f.ExpectNoValidHost(ctx, srv, err)
 			},
 			Entry("required", vocab.PolicyRequired, framework.LabelsOf(append([]string{labels.NUMA, labels.MultiDevice, labels.Policy(vocab.PolicyRequired)},
 				framework.Faults(vocab.FaultIgnorePolicy)...)...), oneServer),
@@ -86,7 +86,7 @@ var _ = Describe("Refused requests", framework.LabelsOf(labels.Negative), func()
 				host := f.HostWhere(ctx, "lack "+alias+" devices", func(h *inventory.Host) bool { return h.Count(alias) == 0 })
 				fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1))
 				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
-				framework.ExpectNoValidHost(srv, err)
+				f.ExpectNoValidHost(ctx, srv, err)
 			},
 			perSupportedAlias())
 
@@ -121,7 +121,7 @@ var _ = Describe("Refused requests", framework.LabelsOf(labels.Negative), func()
 					Expect(refused || failed).To(BeTrue(), "the request is refused or fails to schedule, got: %v", err)
 					return
 				}
-				p, _ := f.Inspect(ctx, srv)
+				p := f.Inspect(ctx, srv)
 				Expect(p.Devices).NotTo(ContainElement(HaveField("Function", vocab.FunctionPF)),
 					"%s (%s) is not supported: %s; yet server %s is ACTIVE with a PF", alias, e.DisplayName, e.UnsupportedReason, srv.ID)
 				Fail(fmt.Sprintf("server %s of unsupported alias %s is ACTIVE (%s)", srv.ID, alias, e.UnsupportedReason))

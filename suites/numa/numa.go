@@ -63,7 +63,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			host := f.HostWhere(ctx, fmt.Sprintf("give a %s device under %s", alias, policy), localOrAny(alias, policy))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
-			p, _ := f.Inspect(ctx, srv)
+			p := f.Inspect(ctx, srv)
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		},
 		perAliasAndPolicy(policies, oneServer, func(e catalog.Entry, _ string) []string { return idFaults(e) }))
@@ -76,7 +76,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), inventory.HasDevicesOnNodes(alias, 2))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
-			p, _ := f.Inspect(ctx, srv)
+			p := f.Inspect(ctx, srv)
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		},
 		perAliasAndPolicy([]string{vocab.PolicyRequired, vocab.PolicyLegacy, vocab.PolicySocket}, oneServer,
@@ -92,7 +92,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), inventory.HasDevicesOnNodes(alias, 2))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
-			p, _ := f.Inspect(ctx, srv)
+			p := f.Inspect(ctx, srv)
 			Expect(p.Pinned).To(BeTrue(), "every vCPU pinned to one pCPU")
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		},
@@ -111,7 +111,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs())
 			Expect(fl.ExtraSpecs).NotTo(HaveKey(vocab.SpecPCINUMAPolicy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
-			p, _ := f.Inspect(ctx, srv)
+			p := f.Inspect(ctx, srv)
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		},
 		func() []TableEntry {
@@ -138,7 +138,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			host := f.HostWhere(ctx, fmt.Sprintf("host a two-node guest with %d × %s", count, alias), pred)
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, count), framework.WithNUMANodes(2), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
-			p, _ := f.Inspect(ctx, srv)
+			p := f.Inspect(ctx, srv)
 			Expect(p.GuestCells).To(HaveLen(2))
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		},
@@ -155,12 +155,12 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			switch policy {
 			case vocab.PolicyLegacy, vocab.PolicyPreferred:
 				srv := f.BootActive(ctx, fl, framework.WithHost(host))
-				p, _ := f.Inspect(ctx, srv)
+				p := f.Inspect(ctx, srv)
 				Expect(p.Devices).To(HaveEach(HaveField("NUMANode", BeNil())), "the device has no NUMA node")
 				Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 			default:
 				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
-				framework.ExpectNoValidHost(srv, err)
+				f.ExpectNoValidHost(ctx, srv, err)
 			}
 		},
 		perAliasAndPolicy(policies, oneServer, func(e catalog.Entry, policy string) []string {
@@ -190,13 +190,13 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(2), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(vocab.PolicyRequired))
 			if reading == vocab.AffinityPerGuestNode {
 				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
-				framework.ExpectNoValidHost(srv, err)
+				f.ExpectNoValidHost(ctx, srv, err)
 				return
 			}
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
-			p, _ := f.Inspect(ctx, srv)
-			Expect(p).To(matchers.SatisfyRequest(framework.WithAffinity(fl.Request(), vocab.AffinityUpstream)))
-			Expect(p).NotTo(matchers.SatisfyRequest(framework.WithAffinity(fl.Request(), vocab.AffinityPerGuestNode)),
+			p := f.Inspect(ctx, srv)
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestUnder(vocab.AffinityUpstream)))
+			Expect(p).NotTo(matchers.SatisfyRequest(fl.RequestUnder(vocab.AffinityPerGuestNode)),
 				"upstream Nova boots a guest that the StarlingX per-guest-node reading would refuse")
 		},
 		func() []TableEntry {

@@ -6,11 +6,11 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/hwcert/hwcert/framework"
+	"github.com/hwcert/hwcert/framework/suite"
 )
 
 func TestNUMA(t *testing.T) {
 	RegisterFailHandler(Fail)
-	framework.RegisterSuite()
+	suite.Register()
 	RunSpecs(t, "numa")
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework"
+	"github.com/hwcert/hwcert/framework/extraspecs"
 	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
@@ -50,7 +51,7 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 		host := f.AcquireHost(ctx, fmt.Sprintf("give %d × %s", count, alias), hosts...)
 		fl := f.CreateFlavor(ctx, framework.WithAlias(alias, count))
 		srv := f.BootActive(ctx, fl, framework.WithHost(host))
-		p, _ := f.Inspect(ctx, srv)
+		p := f.Inspect(ctx, srv)
 		Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 	}
 
@@ -63,7 +64,7 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 			framework.Faults(vocab.FaultWrongDevice, vocab.FaultDropHostdev)...)...),
 		SpecTimeout(framework.OneServerTimeout),
 		func(ctx SpecContext) {
-			want, err := framework.ParseAliasSpec(StarlingXMultiAlias)
+			want, err := extraspecs.ParseAlias(StarlingXMultiAlias)
 			Expect(err).NotTo(HaveOccurred())
 			for _, a := range want {
 				if _, ok := cat.Lookup(a.Alias); !ok {
@@ -85,7 +86,7 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 			fl := f.CreateFlavor(ctx, framework.WithAliasSpec(StarlingXMultiAlias))
 			Expect(fl.ExtraSpecs).To(HaveKeyWithValue(vocab.SpecPCIAlias, StarlingXMultiAlias))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
-			p, _ := f.Inspect(ctx, srv)
+			p := f.Inspect(ctx, srv)
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		})
 
@@ -101,7 +102,7 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 			var seen []*placement.Placement
 			for i := range n {
 				srv := f.BootActive(ctx, fl, framework.WithHost(host))
-				p, _ := f.Inspect(ctx, srv)
+				p := f.Inspect(ctx, srv)
 				Expect(p).To(matchers.SatisfyRequest(fl.Request()), "guest %d of %d on %s", i+1, n, host)
 				for _, q := range seen {
 					Expect(verify.Disjoint(p, q)).To(Succeed())
@@ -109,7 +110,7 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 				seen = append(seen, p)
 			}
 			srv, err := f.Boot(ctx, fl, framework.WithHost(host))
-			framework.ExpectNoValidHost(srv, err)
+			f.ExpectNoValidHost(ctx, srv, err)
 		},
 		func() []TableEntry {
 			var out []TableEntry

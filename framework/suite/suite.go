@@ -1,4 +1,9 @@
-package framework
+// Package suite sets up what every spec of a test process shares: it picks the lab (a harness
+// config, or the embedded mock started through mockboot), loads the config and the device
+// catalog, connects to the cloud and the hypervisors, sweeps what killed runs left behind, and
+// discovers the lab's inventory. `hwcert run` and each suite's go test binary call Register once
+// before RunSpecs; specs then read the environment through package framework.
+package suite
 
 import (
 	"context"
@@ -15,20 +20,20 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/hwcert/hwcert/config"
-	"github.com/hwcert/hwcert/fixtures/labs"
 	"github.com/hwcert/hwcert/framework/catalog"
+	"github.com/hwcert/hwcert/framework/hostlock"
 	"github.com/hwcert/hwcert/framework/hypervisor"
 	"github.com/hwcert/hwcert/framework/inventory"
+	"github.com/hwcert/hwcert/framework/mockboot"
 	"github.com/hwcert/hwcert/framework/openstack"
 	"github.com/hwcert/hwcert/framework/runid"
-	"github.com/hwcert/hwcert/mock"
 )
 
 // Environment variables that choose what the suites run against (go test / ginkgo); `hwcert run`
 // sets the same through SetOptions.
 const (
 	EnvConfig    = "HWCERT_CONFIG"     // harness config of a real (or separately started) lab
-	EnvLab       = "HWCERT_LAB"        // embedded lab name or lab file for the embedded mock
+	EnvLab       = "HWCERT_LAB"        // shipped lab name or lab file for the embedded mock
 	EnvFaults    = "HWCERT_FAULTS"     // comma-separated mock faults
 	EnvReportDir = "HWCERT_REPORT_DIR" // where evidence of failed specs goes (default $TMPDIR/hwcert-reports)
 	// EnvBootLatency overrides the embedded lab's boot latency (a Go duration such as "200ms"), so
@@ -41,6 +46,8 @@ const (
 type Options struct {
 	ConfigFile string
 	Lab        string
+	// LabBaseDir resolves a relative lab file path (default: the working directory).
+	LabBaseDir string
 	Faults     []string
 	ReportDir  string
 	// BootLatency, when set, overrides the embedded lab's boot latency.
@@ -71,6 +78,7 @@ func CurrentOptions() Options {
 	o := Options{
 		ConfigFile: os.Getenv(EnvConfig),
 		Lab:        os.Getenv(EnvLab),
+		LabBaseDir: callerDir(),
 		ReportDir:  os.Getenv(EnvReportDir),
 	}
 	if v := os.Getenv(EnvBootLatency); v != "" {
@@ -88,6 +96,18 @@ func CurrentOptions() Options {
 	return o
 }
 
+// callerDir is the directory the user ran the command from. The Ginkgo CLI runs each suite's test
+// binary in the suite's package directory but leaves $PWD as the shell set it, so a relative
+// HWCERT_LAB means what the user typed. (`go test` sets $PWD to the package directory too, so
+// there a lab file must be given by absolute path.)
+func callerDir() string {
+	if pwd := os.Getenv("PWD"); filepath.IsAbs(pwd) {
+		return pwd
+	}
+	wd, _ := os.Getwd()
+	return wd
+}
+
 func (o Options) reportDir() string {
 	if o.ReportDir != "" {
 		return o.ReportDir
@@ -96,22 +116,31 @@ func (o Options) reportDir() string {
 	return filepath.Join(os.TempDir(), "hwcert-reports")
 }
 
-// suiteEnv is what every spec of this process shares: set up once by RegisterSuite's
+// Env is what every spec of this process shares: set up once by Register's
 // SynchronizedBeforeSuite, read-only afterwards.
-type suiteEnv struct {
-	cfg       *config.Config
-	cloud     *openstack.Client
-	hv        *hypervisor.Inspector
-	catalog   *catalog.Catalog
-	inventory *inventory.Inventory
-	imageID   string
-	networkID string
-	runID     string
-	lockDir   string
-	reportDir string
+type Env struct {
+	Config      *config.Config
+	Cloud       *openstack.Client
+	Hypervisors *hypervisor.Inspector
+	Catalog     *catalog.Catalog
+	Inventory   *inventory.Inventory
+	ImageID     string
+	NetworkID   string
+	RunID       string
+	Locks       hostlock.Dir
+	// EvidenceDir is where evidence of failed specs goes.
+	EvidenceDir string
 }
 
-var env *suiteEnv
+var env *Env
+
+// Current is the environment of this process; it fails the spec when Register's setup has not run.
+func Current() *Env {
+	if env == nil {
+		Fail("hwcert: the suite environment is not set up; call suite.Register() before RunSpecs")
+	}
+	return env
+}
 
 // bootstrap is what process 1 hands to every process.
 type bootstrap struct {
@@ -122,18 +151,17 @@ type bootstrap struct {
 
 var (
 	registerOnce sync.Once
-	runningMock  *mock.Mock
-	mockStateDir string
+	embedded     *mockboot.Lab
 )
 
-// RegisterSuite registers the suite-level setup and teardown; call it once per test binary
-// (each suite_test.go, or `hwcert run`), before RunSpecs.
+// Register registers the suite-level setup and teardown; call it once per test binary (each
+// suite_test.go, or `hwcert run`), before RunSpecs.
 //
 // Process 1 picks the lab: the config file of Options/HWCERT_CONFIG, else an embedded mock lab
-// it starts (HWCERT_LAB, HWCERT_FAULTS) in a temporary state directory, and sweeps what earlier
-// runs left behind (names with the config's prefix). Every process then loads the config,
-// connects, and discovers the lab's inventory. After the suite, process 1 stops the mock.
-func RegisterSuite() {
+// it starts (HWCERT_LAB, HWCERT_FAULTS), and sweeps what earlier runs left behind (names with the
+// config's prefix). Every process then loads the config, connects, and discovers the lab's
+// inventory. After the suite, process 1 stops the mock.
+func Register() {
 	registerOnce.Do(func() {
 		SynchronizedBeforeSuite(setupProcess1, setupAll, NodeTimeout(5*time.Minute))
 		SynchronizedAfterSuite(teardownAll, teardownProcess1)
@@ -142,20 +170,14 @@ func RegisterSuite() {
 
 func setupProcess1(ctx SpecContext) []byte {
 	opts := CurrentOptions()
+	Expect(opts.err).NotTo(HaveOccurred(), "reading the environment")
 	b := bootstrap{ConfigFile: opts.ConfigFile, RunID: runid.New(time.Now())}
 	if b.ConfigFile == "" {
-		l, err := labs.Load(opts.Lab)
-		Expect(err).NotTo(HaveOccurred(), "loading the mock lab")
-		// Unix socket paths are limited to 107 bytes: keep the state dir short.
-		dir, err := os.MkdirTemp("", "hwcert-mock-")
-		Expect(err).NotTo(HaveOccurred(), "creating the mock state directory")
-		mockStateDir = dir
-		Expect(opts.err).NotTo(HaveOccurred(), "reading the environment")
-		m, err := mock.Start(context.WithoutCancel(ctx), mock.Options{Lab: l, StateDir: dir, Faults: opts.Faults, BootLatency: opts.BootLatency})
-		Expect(err).NotTo(HaveOccurred(), "starting the embedded mock lab %s (faults %v)", l.Name, opts.Faults)
-		runningMock = m
-		b.ConfigFile = m.ConfigFile()
-		GinkgoWriter.Printf("hwcert: embedded mock lab %q (faults %v) at %s\n", l.Name, opts.Faults, m.AuthURL())
+		l, err := mockboot.Start(ctx, mockboot.Options{Lab: opts.Lab, BaseDir: opts.LabBaseDir, Faults: opts.Faults, BootLatency: opts.BootLatency})
+		Expect(err).NotTo(HaveOccurred())
+		embedded = l
+		b.ConfigFile = l.ConfigFile()
+		GinkgoWriter.Printf("hwcert: embedded mock lab %q (faults %v) at %s\n", l.Name, opts.Faults, l.AuthURL())
 	}
 	lockDir, err := os.MkdirTemp("", "hwcert-locks-")
 	Expect(err).NotTo(HaveOccurred(), "creating the host lock directory")
@@ -181,11 +203,11 @@ func setupAll(ctx SpecContext, data []byte) {
 	e, err := connect(ctx, b)
 	Expect(err).NotTo(HaveOccurred(), "setting up the suite environment")
 	env = e
-	GinkgoWriter.Printf("hwcert: run %s, lab inventory:\n%s", e.runID, e.inventory.Summary())
+	GinkgoWriter.Printf("hwcert: run %s, lab inventory:\n%s", e.RunID, e.Inventory.Summary())
 }
 
 // connect loads the config and builds the clients and the inventory.
-func connect(ctx context.Context, b bootstrap) (*suiteEnv, error) {
+func connect(ctx context.Context, b bootstrap) (*Env, error) {
 	cfg, err := config.Load(b.ConfigFile)
 	if err != nil {
 		return nil, err
@@ -212,10 +234,10 @@ func connect(ctx context.Context, b bootstrap) (*suiteEnv, error) {
 		_ = hv.Close()
 		return nil, err
 	}
-	return &suiteEnv{
-		cfg: cfg, cloud: cloud, hv: hv, catalog: cat, inventory: inv,
-		imageID: image, networkID: network, runID: b.RunID, lockDir: b.LockDir,
-		reportDir: CurrentOptions().reportDir(),
+	return &Env{
+		Config: cfg, Cloud: cloud, Hypervisors: hv, Catalog: cat, Inventory: inv,
+		ImageID: image, NetworkID: network, RunID: b.RunID, Locks: hostlock.Dir(b.LockDir),
+		EvidenceDir: filepath.Join(CurrentOptions().reportDir(), "evidence"),
 	}, nil
 }
 
@@ -242,21 +264,18 @@ func discover(ctx context.Context, cloud *openstack.Client, hv *hypervisor.Inspe
 }
 
 func teardownAll() {
-	if env != nil && env.hv != nil {
-		_ = env.hv.Close()
+	if env != nil && env.Hypervisors != nil {
+		_ = env.Hypervisors.Close()
 	}
 }
 
 func teardownProcess1() {
-	if env != nil && env.lockDir != "" {
-		_ = os.RemoveAll(env.lockDir)
+	if env != nil && env.Locks != "" {
+		_ = os.RemoveAll(string(env.Locks))
 	}
-	if runningMock != nil {
-		Expect(runningMock.Close()).To(Succeed(), "stopping the embedded mock")
-		runningMock = nil
-	}
-	if mockStateDir != "" {
-		_ = os.RemoveAll(mockStateDir)
+	if embedded != nil {
+		Expect(embedded.Close()).To(Succeed(), "stopping the embedded mock")
+		embedded = nil
 	}
 }
 
@@ -300,20 +319,3 @@ func LoadCatalog(cfg *config.Config) (*catalog.Catalog, error) {
 	}
 	return catalog.Load(cfg.DeviceCatalog)
 }
-
-// Env accessors for specs that need the suite-level view (most use the Framework object).
-
-// Config is the harness configuration in force.
-func Config() *config.Config { mustEnv(); return env.cfg }
-
-// LabInventory is what the lab has.
-func LabInventory() *inventory.Inventory { mustEnv(); return env.inventory }
-
-func mustEnv() {
-	if env == nil {
-		Fail("hwcert: the suite environment is not set up; call framework.RegisterSuite() before RunSpecs")
-	}
-}
-
-// evidenceRoot is where evidence of failed specs goes.
-func evidenceRoot() string { return filepath.Join(env.reportDir, "evidence") }

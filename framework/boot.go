@@ -1,0 +1,68 @@
+package framework
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/hwcert/hwcert/framework/openstack"
+)
+
+// Boot creates a server of the flavor and waits until it is ACTIVE or ERROR. When the flavor
+// names an optional catalog alias the lab does not define (Nova: "PCI alias X is not defined"),
+// the spec is skipped: optional aliases are tested only where the lab declares them. It returns the
+// server as last seen and, unless it is ACTIVE, the error: *openstack.APIError when Nova refused
+// the request (no server exists), *openstack.BootError with Nova's fault when it went to ERROR,
+// *openstack.TimeoutError at the deadline. Deleting the server (and waiting until it is gone, so
+// its devices are free) is registered as soon as it exists.
+func (f *Framework) Boot(ctx context.Context, fl *Flavor, opts ...BootOption) (*servers.Server, error) {
+	GinkgoHelper()
+	var o bootOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	srv, err := f.Cloud.CreateServer(ctx, openstack.ServerSpec{
+		Name: f.name("vm"), FlavorID: fl.ID, ImageID: f.env.ImageID, Network: f.env.NetworkID, Host: o.host,
+	})
+	if err != nil {
+		f.skipIfOptionalAliasUndefined(err)
+		return nil, err
+	}
+	id := srv.ID
+	DeferCleanup(func(ctx context.Context) error { return f.Cloud.DeleteServer(ctx, id) }, NodeTimeout(f.cleanupTimeout()))
+	f.track(srv)
+	booted, err := f.Cloud.WaitForBoot(ctx, id)
+	if booted != nil {
+		f.track(booted)
+		srv = booted
+	}
+	return srv, err
+}
+
+// BootActive boots and fails the spec unless the server becomes ACTIVE.
+func (f *Framework) BootActive(ctx context.Context, fl *Flavor, opts ...BootOption) *servers.Server {
+	GinkgoHelper()
+	srv, err := f.Boot(ctx, fl, opts...)
+	Expect(err).NotTo(HaveOccurred(), "booting a server of flavor %s (extra specs %v)", fl.Name, fl.ExtraSpecs)
+	return srv
+}
+
+var aliasNotDefined = regexp.MustCompile(`PCI alias (.+) is not defined`)
+
+func (f *Framework) skipIfOptionalAliasUndefined(err error) {
+	ae, ok := openstack.AsAPIError(err)
+	if !ok || ae.Status != 400 {
+		return
+	}
+	m := aliasNotDefined.FindStringSubmatch(ae.Message)
+	if m == nil {
+		return
+	}
+	if e, ok := f.Catalog.Lookup(m[1]); ok && e.Optional {
+		Skip(fmt.Sprintf("the lab does not define the optional alias %s (%s)", e.Alias, e.DisplayName))
+	}
+}

@@ -1,0 +1,79 @@
+package framework
+
+import (
+	"context"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/hwcert/hwcert/framework/extraspecs"
+	"github.com/hwcert/hwcert/framework/openstack"
+	"github.com/hwcert/hwcert/framework/verify"
+)
+
+// Flavor is a flavor created for a spec.
+type Flavor struct {
+	ID, Name string
+	// ExtraSpecs are the flavor's extra specs as the cloud stores them (read back after they were
+	// set), or as the spec asked when the cloud refused them.
+	ExtraSpecs map[string]string
+	f          *Framework
+}
+
+// Request is what the flavor asks for, read from its stored extra specs, as the verdict judges it
+// under the PCI NUMA affinity reading the lab is expected to follow (config
+// expect.pci_numa_affinity). It fails the spec when the extra specs cannot be read as a request.
+func (fl *Flavor) Request() verify.Request {
+	GinkgoHelper()
+	return fl.RequestUnder(fl.f.Config.Expect.PCINUMAAffinity)
+}
+
+// RequestUnder is Request judged under another reading (vocab.Readings).
+func (fl *Flavor) RequestUnder(reading string) verify.Request {
+	GinkgoHelper()
+	r, err := extraspecs.Request(fl.ExtraSpecs, fl.f.Catalog, reading)
+	Expect(err).NotTo(HaveOccurred(), "reading the request of flavor %s from its extra specs", fl.Name)
+	return r
+}
+
+// CreateFlavor creates a flavor with the options' extra specs and fails the spec if the cloud
+// refuses. Its deletion is registered as soon as it exists.
+func (f *Framework) CreateFlavor(ctx context.Context, opts ...FlavorOption) *Flavor {
+	GinkgoHelper()
+	fl, err := f.TryCreateFlavor(ctx, opts...)
+	Expect(err).NotTo(HaveOccurred(), "creating flavor with extra specs %v", fl.ExtraSpecs)
+	return fl
+}
+
+// TryCreateFlavor is CreateFlavor for specs that expect a refusal: it returns the error of
+// setting the extra specs (an *openstack.APIError for Nova's 400s). The flavor, if created, is
+// still cleaned up.
+func (f *Framework) TryCreateFlavor(ctx context.Context, opts ...FlavorOption) (*Flavor, error) {
+	GinkgoHelper()
+	o := flavorOptions{specs: map[string]string{}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	fl := &Flavor{Name: f.name("flavor"), ExtraSpecs: o.specs, f: f}
+	cloud := f.Cloud
+	if o.microversion != "" {
+		cloud = cloud.WithMicroversion(o.microversion)
+	}
+	size := f.Config.Flavor
+	created, err := cloud.CreateFlavor(ctx, openstack.FlavorSpec{Name: fl.Name, VCPUs: size.VCPUs, RAMMB: size.RAMMB, DiskGB: size.DiskGB})
+	if err != nil {
+		return fl, err
+	}
+	fl.ID = created.ID
+	DeferCleanup(func(ctx context.Context) error { return f.Cloud.DeleteFlavor(ctx, fl.ID) }, NodeTimeout(f.cleanupTimeout()))
+	if _, err := cloud.SetExtraSpecs(ctx, fl.ID, o.specs); err != nil {
+		return fl, err
+	}
+	// What the verdict expects comes from what Nova stores, not from what the spec meant.
+	stored, err := cloud.ExtraSpecs(ctx, fl.ID)
+	if err != nil {
+		return fl, err
+	}
+	fl.ExtraSpecs = stored
+	return fl, nil
+}
