@@ -1,6 +1,8 @@
 package suite
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,5 +21,24 @@ func TestCurrentOptionsFromEnvironment(t *testing.T) {
 		if o := CurrentOptions(); o.err == nil || !strings.Contains(o.err.Error(), EnvBootLatency+`="`+bad+`"`) {
 			t.Errorf("%s=%q: err = %v, want one naming the variable and the value", EnvBootLatency, bad, o.err)
 		}
+	}
+}
+
+func TestCallerDirIsTheModuleRoot(t *testing.T) {
+	// go test runs this in framework/suite; the module root is two levels up.
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := callerDir(), filepath.Dir(filepath.Dir(wd)); got != want {
+		t.Errorf("callerDir() = %q, want the module root %q", got, want)
+	}
+	if got := CurrentOptions().LabBaseDir; got != callerDir() {
+		t.Errorf("CurrentOptions().LabBaseDir = %q, want %q", got, callerDir())
+	}
+	outside := t.TempDir()
+	t.Chdir(outside)
+	if got := callerDir(); got != outside {
+		t.Errorf("outside a module: callerDir() = %q, want the working directory %q", got, outside)
 	}
 }

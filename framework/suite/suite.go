@@ -96,16 +96,23 @@ func CurrentOptions() Options {
 	return o
 }
 
-// callerDir is the directory the user ran the command from. The Ginkgo CLI runs each suite's test
-// binary in the suite's package directory but leaves $PWD as the shell set it, so a relative
-// HWCERT_LAB means what the user typed. (`go test` sets $PWD to the package directory too, so
-// there a lab file must be given by absolute path.)
+// callerDir is where the user ran the command from, as best a test binary can tell. `go test`
+// and the Ginkgo CLI run each suite's binary in its package directory (and set $PWD to it), so the
+// shell's directory is lost; both are run from the module root (`go tool ginkgo ./suites/...`), so
+// that is where a relative HWCERT_LAB is read from. Outside a module it is the working directory.
 func callerDir() string {
-	if pwd := os.Getenv("PWD"); filepath.IsAbs(pwd) {
-		return pwd
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
 	}
-	wd, _ := os.Getwd()
-	return wd
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		if filepath.Dir(dir) == dir {
+			return wd
+		}
+	}
 }
 
 func (o Options) reportDir() string {
