@@ -106,38 +106,51 @@ func (c *Client) ServerJSON(ctx context.Context, id string) ([]byte, error) {
 // *BootError carrying Nova's fault), for at most the configured boot timeout. At the deadline
 // it returns a *TimeoutError saying the last status and task state it saw.
 func (c *Client) WaitForBoot(ctx context.Context, id string) (*servers.Server, error) {
-	ctx, cancel := context.WithTimeout(ctx, c.bootTimeout)
-	defer cancel()
-	start := time.Now()
-	var last *servers.Server
-	var lastErr error
-	err := waitFor(ctx, c.poll, func(ctx context.Context) (bool, error) {
-		srv, err := servers.Get(ctx, c.compute, id).Extract()
-		if err != nil {
-			if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-				return false, apiError(err, "server %s disappeared while booting", id)
-			}
-			// A transient API error must not end the wait; the deadline bounds it.
-			lastErr = apiError(err, "get server %s", id)
-			return false, nil
-		}
-		last, lastErr = srv, nil
-		switch srv.Status {
-		case "ACTIVE":
+	return c.pollServer(ctx, id, c.bootTimeout, fmt.Sprintf("server %s to become ACTIVE", id), func(srv *servers.Server, gone error) (bool, error) {
+		switch {
+		case gone != nil:
+			return false, fmt.Errorf("server %s disappeared while booting: %w", id, gone)
+		case srv.Status == "ACTIVE":
 			return true, nil
-		case "ERROR":
-			return true, &BootError{ServerID: srv.ID, Name: srv.Name, Fault: srv.Fault}
+		case srv.Status == "ERROR":
+			return false, &BootError{ServerID: srv.ID, Name: srv.Name, Fault: srv.Fault}
 		}
 		return false, nil
 	})
-	if err == nil {
-		return last, nil
-	}
-	if _, ok := AsBootError(err); ok {
+}
+
+// pollServer GETs the server every poll interval, for at most timeout, until judge says it is
+// done or returns an error, and returns the server as last seen. judge sees each answer: the
+// server, or (gone, non-nil) Nova's 404. Any other API error does not end the wait — a transient
+// error must not fail a spec, and the deadline bounds it — but is reported in the *TimeoutError
+// at the deadline, with what was waited for and the last status seen.
+func (c *Client) pollServer(ctx context.Context, id string, timeout time.Duration, what string, judge func(srv *servers.Server, gone error) (bool, error)) (*servers.Server, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	var last *servers.Server
+	var lastErr, judged error
+	err := waitFor(ctx, c.poll, func(ctx context.Context) (bool, error) {
+		srv, err := servers.Get(ctx, c.compute, id).Extract()
+		var gone error
+		switch {
+		case gophercloud.ResponseCodeIs(err, http.StatusNotFound):
+			gone = apiError(err, "get server %s", id)
+		case err != nil:
+			lastErr = apiError(err, "get server %s", id)
+			return false, nil
+		default:
+			last, lastErr = srv, nil
+		}
+		done, err := judge(srv, gone)
+		judged = err
+		return done, err
+	})
+	switch {
+	case err == nil || judged != nil:
 		return last, err
-	}
-	if ctx.Err() != nil {
-		return last, timeoutError(ctx, fmt.Sprintf("server %s to become ACTIVE", id), start, last, lastErr)
+	case ctx.Err() != nil:
+		return last, timeoutError(ctx, what, start, last, lastErr)
 	}
 	return last, err
 }
@@ -170,26 +183,9 @@ func (c *Client) DeleteServer(ctx context.Context, id string) error {
 
 // WaitGone polls until GET of the server answers 404.
 func (c *Client) WaitGone(ctx context.Context, id string) error {
-	ctx, cancel := context.WithTimeout(ctx, c.deleteTimeout)
-	defer cancel()
-	start := time.Now()
-	var last *servers.Server
-	var lastErr error
-	err := waitFor(ctx, c.poll, func(ctx context.Context) (bool, error) {
-		srv, err := servers.Get(ctx, c.compute, id).Extract()
-		if gophercloud.ResponseCodeIs(err, http.StatusNotFound) {
-			return true, nil
-		}
-		if err != nil {
-			lastErr = apiError(err, "get server %s", id)
-			return false, nil
-		}
-		last, lastErr = srv, nil
-		return false, nil
+	_, err := c.pollServer(ctx, id, c.deleteTimeout, fmt.Sprintf("server %s to be deleted", id), func(_ *servers.Server, gone error) (bool, error) {
+		return gone != nil, nil
 	})
-	if err != nil && ctx.Err() != nil {
-		return timeoutError(ctx, fmt.Sprintf("server %s to be deleted", id), start, last, lastErr)
-	}
 	return err
 }
 
