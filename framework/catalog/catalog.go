@@ -267,7 +267,7 @@ func (r rawEntry) validate() (Entry, []string) {
 		bad("unsupported_reason", r.UnsupportedReason, "empty unless passthrough_supported is false")
 	}
 	switch e.NUMAPolicy {
-	case "", "legacy", "preferred", "required", "socket":
+	case "", vocab.PolicyLegacy, vocab.PolicyPreferred, vocab.PolicyRequired, vocab.PolicySocket:
 	default:
 		bad("numa_policy", r.NUMAPolicy, "one of legacy, preferred, required, socket (or omitted)")
 	}

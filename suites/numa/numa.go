@@ -26,8 +26,6 @@ import (
 	"github.com/hwcert/hwcert/framework/verify"
 )
 
-var policies = []string{vocab.PolicyRequired, vocab.PolicyLegacy, vocab.PolicyPreferred, vocab.PolicySocket}
-
 var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.DedicatedCPUs), func() {
 	f := framework.New("numa")
 	cat := framework.Catalog()
@@ -66,7 +64,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			p := f.Inspect(ctx, srv)
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		},
-		perAliasAndPolicy(policies, oneServer, func(e catalog.Entry, _ string) []string { return idFaults(e) }))
+		perAliasAndPolicy(vocab.Policies, oneServer, func(e catalog.Entry, _ string) []string { return idFaults(e) }))
 
 	// On a host with the alias's devices on several nodes a wrong-node device is free: the
 	// strict policies must still give the guest's own node (or socket).
@@ -163,7 +161,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 				f.ExpectNoValidHost(ctx, srv, err)
 			}
 		},
-		perAliasAndPolicy(policies, oneServer, func(e catalog.Entry, policy string) []string {
+		perAliasAndPolicy(vocab.Policies, oneServer, func(e catalog.Entry, policy string) []string {
 			ls := []string{labels.NoNUMADevice}
 			switch policy {
 			case vocab.PolicyRequired:
@@ -202,7 +200,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 		func() []TableEntry {
 			var out []TableEntry
 			for _, e := range cat.Supported() {
-				for _, r := range []string{vocab.AffinityUpstream, vocab.AffinityPerGuestNode} {
+				for _, r := range vocab.Readings {
 					ls := []string{labels.StarlingXDoc, labels.NUMAReading(r), labels.Policy(vocab.PolicyRequired)}
 					if r == vocab.AffinityUpstream {
 						ls = append(ls, idFaults(e)...)
