@@ -5,13 +5,10 @@ package inventory
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 
-	"libvirt.org/go/libvirtxml"
-
-	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/placement"
 )
@@ -26,23 +23,16 @@ type Inventory struct {
 // Host is one compute host.
 type Host struct {
 	Name string
-	// Nodes are the host NUMA node ids, sorted; NodeSocket maps each to its socket (absent when
-	// the capabilities give no socket id).
-	Nodes      []int
-	NodeSocket map[int]int
-	// CPUsPerNode is the number of logical CPUs of each node.
-	CPUsPerNode map[int]int
-	Devices     []Device // in address order
+	// Host is the NUMA topology exactly as placement reads it for verdicts (Nodes, Cells,
+	// NodeSocket, CPUNode), so the host a spec picks and the placement it judges agree.
+	placement.Host
+	Devices []Device // in address order
 }
 
-// Device is one PCI function of a host.
+// Device is one PCI function of a host, read by placement.ParseNodeDevice; Socket comes from the
+// host topology as in a placement.
 type Device struct {
-	Address   placement.Address
-	VendorID  string
-	ProductID string
-	Function  string // pf, vf, pci (as Nova's libvirt driver classifies)
-	// NUMANode is nil when the device has no NUMA information.
-	NUMANode *int
+	placement.Device
 	// Aliases are the catalog aliases whose IDs and function match the device.
 	Aliases []string
 }
@@ -51,29 +41,23 @@ type Device struct {
 // XMLs (name → XML) and the capabilities XML. It is pure, so it is tested without a lab.
 func Build(cat *catalog.Catalog, pci map[string]map[string]string, caps map[string]string) (*Inventory, error) {
 	inv := &Inventory{}
-	hosts := make([]string, 0, len(pci))
-	for h := range pci {
-		hosts = append(hosts, h)
-	}
-	sort.Strings(hosts)
+	hosts := slices.Sorted(maps.Keys(pci))
 	for _, h := range hosts {
-		hi := Host{Name: h, NodeSocket: map[int]int{}, CPUsPerNode: map[int]int{}}
-		if err := hi.readCaps(caps[h]); err != nil {
+		topo, err := placement.ParseCapabilities(caps[h])
+		if err != nil {
 			return nil, fmt.Errorf("host %s: %w", h, err)
 		}
-		names := make([]string, 0, len(pci[h]))
-		for n := range pci[h] {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			d, ok, err := readDevice(pci[h][n], cat)
+		hi := Host{Name: h, Host: *topo}
+		for _, n := range slices.Sorted(maps.Keys(pci[h])) {
+			pd, ok, err := placement.ParseNodeDevice(pci[h][n])
 			if err != nil {
 				return nil, fmt.Errorf("host %s: node device %s: %w", h, n, err)
 			}
-			if ok {
-				hi.Devices = append(hi.Devices, d)
+			if !ok {
+				continue // not a PCI device
 			}
+			pd.Socket = topo.SocketOf(pd.NUMANode)
+			hi.Devices = append(hi.Devices, Device{Device: pd, Aliases: aliasesOf(cat, pd)})
 		}
 		slices.SortFunc(hi.Devices, func(a, b Device) int { return a.Address.Compare(b.Address) })
 		inv.Hosts = append(inv.Hosts, hi)
@@ -81,77 +65,18 @@ func Build(cat *catalog.Catalog, pci map[string]map[string]string, caps map[stri
 	return inv, nil
 }
 
-func (h *Host) readCaps(x string) error {
-	if strings.TrimSpace(x) == "" {
-		return fmt.Errorf("empty capabilities XML")
-	}
-	var caps libvirtxml.Caps
-	if err := caps.Unmarshal(x); err != nil {
-		return fmt.Errorf("capabilities XML: %w", err)
-	}
-	if caps.Host.NUMA == nil || caps.Host.NUMA.Cells == nil {
+// aliasesOf are the catalog aliases whose IDs and function match d.
+func aliasesOf(cat *catalog.Catalog, d placement.Device) []string {
+	if cat == nil {
 		return nil
 	}
-	for _, c := range caps.Host.NUMA.Cells.Cells {
-		h.Nodes = append(h.Nodes, c.ID)
-		if c.CPUS == nil {
-			continue
-		}
-		h.CPUsPerNode[c.ID] = len(c.CPUS.CPUs)
-		for _, cpu := range c.CPUS.CPUs {
-			if cpu.SocketID != nil {
-				h.NodeSocket[c.ID] = *cpu.SocketID
-				break
-			}
+	var out []string
+	for _, e := range cat.Match(d.VendorID, d.ProductID) {
+		if e.Function == d.Function {
+			out = append(out, e.Alias)
 		}
 	}
-	sort.Ints(h.Nodes)
-	return nil
-}
-
-// readDevice parses one node device; ok is false for a non-PCI device.
-func readDevice(x string, cat *catalog.Catalog) (Device, bool, error) {
-	var nd libvirtxml.NodeDevice
-	if err := nd.Unmarshal(x); err != nil {
-		return Device{}, false, fmt.Errorf("XML: %w", err)
-	}
-	pci := nd.Capability.PCI
-	if pci == nil {
-		return Device{}, false, nil
-	}
-	if pci.Domain == nil || pci.Bus == nil || pci.Slot == nil || pci.Function == nil {
-		return Device{}, false, fmt.Errorf("PCI capability without a complete address")
-	}
-	addr, err := placement.NewAddress(*pci.Domain, *pci.Bus, *pci.Slot, *pci.Function)
-	if err != nil {
-		return Device{}, false, err
-	}
-	d := Device{
-		Address:   addr,
-		VendorID:  catalog.NormalizeID(pci.Vendor.ID),
-		ProductID: catalog.NormalizeID(pci.Product.ID),
-		Function:  vocab.FunctionPCI,
-	}
-	for _, sc := range pci.Capabilities {
-		switch {
-		case sc.VirtFunctions != nil:
-			d.Function = vocab.FunctionPF
-		case sc.PhysFunction != nil:
-			d.Function = vocab.FunctionVF
-		}
-	}
-	if pci.NUMA != nil && pci.NUMA.Node >= 0 {
-		n := pci.NUMA.Node
-		d.NUMANode = &n
-	}
-	if cat != nil {
-		for _, e := range cat.Match(d.VendorID, d.ProductID) {
-			if e.Function == d.Function {
-				d.Aliases = append(d.Aliases, e.Alias)
-			}
-		}
-	}
-	return d, true, nil
+	return out
 }
 
 // Host returns the named host.
@@ -164,7 +89,7 @@ func (inv *Inventory) Host(name string) (*Host, bool) {
 	return nil, false
 }
 
-// Devices are the host's devices for an alias.
+// DevicesFor are the host's devices for an alias.
 func (h *Host) DevicesFor(alias string) []Device {
 	var out []Device
 	for _, d := range h.Devices {
@@ -230,7 +155,7 @@ func (inv *Inventory) HostsWhere(pred func(h *Host) bool) []string {
 	return out
 }
 
-// HasDevices is a host predicate: at least count devices for each alias (name, count pairs).
+// HasDevices is a host predicate: at least count devices for the alias.
 func HasDevices(alias string, count int) func(h *Host) bool {
 	return func(h *Host) bool { return h.Count(alias) >= count }
 }

@@ -1,9 +1,15 @@
 package inventory
 
 import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/hwcert/hwcert/framework/catalog"
+	"github.com/hwcert/hwcert/framework/placement"
 )
 
 const capsTwoSockets = `<capabilities><host><uuid>x</uuid><cpu><arch>x86_64</arch></cpu>
@@ -74,5 +80,76 @@ func TestBuildInventory(t *testing.T) {
 	}
 	if _, err := Build(cat, map[string]map[string]string{"h": {}}, map[string]string{"h": ""}); err == nil {
 		t.Error("empty capabilities: no error")
+	}
+}
+
+// TestReadsLikePlacement: for every placement test case, the inventory of its host reads the
+// capabilities and the node devices exactly as placement.Build does, so a host chosen from the
+// inventory is the host the verdict judges.
+func TestReadsLikePlacement(t *testing.T) {
+	cases, err := filepath.Glob(filepath.Join("..", "placement", "testdata", "*", "domain.xml"))
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("no placement cases: %v", err)
+	}
+	for _, domFile := range cases {
+		dir := filepath.Dir(domFile)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			read := func(f string) string {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return string(b)
+			}
+			caps := read(filepath.Join(dir, "caps.xml"))
+			files, _ := filepath.Glob(filepath.Join(dir, "pci_*.xml"))
+			byName, byAddr := map[string]string{}, map[placement.Address]string{}
+			for _, f := range files {
+				x := read(f)
+				d, ok, err := placement.ParseNodeDevice(x)
+				if err != nil || !ok {
+					t.Fatalf("%s: %v", f, err)
+				}
+				byName[d.Name], byAddr[d.Address] = x, x
+			}
+			p, err := placement.Build(read(domFile), byAddr, caps)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inv, err := Build(nil, map[string]map[string]string{"h": byName}, map[string]string{"h": caps})
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := inv.Hosts[0]
+			if !reflect.DeepEqual(h.CPUNode, p.PCPUNodes) || !reflect.DeepEqual(h.NodeSocket, p.NodeSocket) {
+				t.Errorf("inventory CPU→node %v, node→socket %v; placement %v, %v", h.CPUNode, h.NodeSocket, p.PCPUNodes, p.NodeSocket)
+			}
+			if len(h.Devices) != len(p.Devices) {
+				t.Fatalf("inventory has %d devices, placement %d", len(h.Devices), len(p.Devices))
+			}
+			for _, pd := range p.Devices {
+				i := slices.IndexFunc(h.Devices, func(d Device) bool { return d.Address == pd.Address })
+				if i < 0 || !reflect.DeepEqual(h.Devices[i].Device, pd) {
+					t.Errorf("device %s: placement %+v, inventory %+v", pd.Address, pd, h.Devices)
+				}
+			}
+		})
+	}
+}
+
+// TestRejectsLikePlacement: bad capabilities fail the inventory with placement's error, rather
+// than being read more loosely (a cell on two sockets used to take the first socket id seen).
+func TestRejectsLikePlacement(t *testing.T) {
+	twoSockets := strings.Replace(capsTwoSockets, "<cpu id='1' socket_id='0'", "<cpu id='1' socket_id='1'", 1)
+	_, perr := placement.ParseCapabilities(twoSockets)
+	_, ierr := Build(nil, map[string]map[string]string{"h": {}}, map[string]string{"h": twoSockets})
+	if perr == nil || ierr == nil || ierr.Error() != "host h: "+perr.Error() {
+		t.Errorf("inventory error %v, placement error %v: want the same", ierr, perr)
+	}
+	bad := nodedev("pci_0000_3d_00_0", "61", "0", "0", "8086", "37c8", `<capability type='phys_function'/>`)
+	_, _, perr = placement.ParseNodeDevice(bad)
+	_, ierr = Build(nil, map[string]map[string]string{"h": {"pci_0000_3d_00_0": bad}}, map[string]string{"h": capsTwoSockets})
+	if perr == nil || ierr == nil || ierr.Error() != "host h: node device pci_0000_3d_00_0: "+perr.Error() {
+		t.Errorf("inventory error %v, placement error %v: want the same", ierr, perr)
 	}
 }

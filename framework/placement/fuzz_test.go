@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -155,4 +156,87 @@ func TestFuzzSeedsBuild(t *testing.T) {
 	if _, err := os.Stat(filepath.Join("testdata", "dedicated-2node-c62x", "domain.xml")); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzParseCapabilities: nothing may panic, and a Host that comes back must be consistent —
+// sorted unique nodes matching the cells, every CPU mapped to the cell listing it, sockets only
+// for cells with CPUs and agreeing with those CPUs.
+func FuzzParseCapabilities(f *testing.F) {
+	for _, name := range caseNames(f) {
+		_, _, caps := loadCase(f, name)
+		f.Add(caps)
+	}
+	f.Add(capsWith("<cell id='0'><memory unit='KiB'>1</memory></cell>"))
+	f.Add("<capabilities/>")
+	f.Fuzz(func(t *testing.T, capsXML string) {
+		h, err := ParseCapabilities(capsXML)
+		if err != nil {
+			return
+		}
+		if h.NodeSocket == nil || h.CPUNode == nil {
+			t.Fatal("nil maps")
+		}
+		if !slices.IsSorted(h.Nodes) || len(slices.Compact(slices.Clone(h.Nodes))) != len(h.Nodes) || len(h.Cells) != len(h.Nodes) {
+			t.Fatalf("nodes %v for %d cells", h.Nodes, len(h.Cells))
+		}
+		cpus := 0
+		for i, c := range h.Cells {
+			if c.ID != h.Nodes[i] {
+				t.Fatalf("cell %d at node %d", c.ID, h.Nodes[i])
+			}
+			for _, cpu := range c.CPUs {
+				cpus++
+				if n, ok := h.CPUNode[cpu.ID]; !ok || n != c.ID {
+					t.Fatalf("CPU %d of cell %d maps to %d, %v", cpu.ID, c.ID, n, ok)
+				}
+				if cpu.Socket != nil && h.NodeSocket[c.ID] != *cpu.Socket {
+					t.Fatalf("CPU %d socket %d, cell %d socket %d", cpu.ID, *cpu.Socket, c.ID, h.NodeSocket[c.ID])
+				}
+			}
+			if _, ok := h.NodeSocket[c.ID]; ok && len(c.CPUs) == 0 {
+				t.Fatalf("memory-only cell %d has a socket", c.ID)
+			}
+		}
+		if cpus != len(h.CPUNode) {
+			t.Fatalf("%d CPUs in cells, %d in CPUNode", cpus, len(h.CPUNode))
+		}
+	})
+}
+
+// FuzzParseNodeDevice: nothing may panic, and a device that comes back has normalised IDs, a
+// function consistent with its PF, a non-negative node and no socket (that is the host's).
+func FuzzParseNodeDevice(f *testing.F) {
+	for _, name := range caseNames(f) {
+		_, devs, _ := loadCase(f, name)
+		for _, x := range devs {
+			f.Add(x)
+		}
+	}
+	f.Add(pciDev(""))
+	f.Add("<device><name>net_eth0</name><capability type='net'/></device>")
+	hex4 := regexp.MustCompile(`^[0-9a-f]{4}$`)
+	f.Fuzz(func(t *testing.T, x string) {
+		d, ok, err := ParseNodeDevice(x)
+		if err != nil || !ok {
+			if !reflect.DeepEqual(d, Device{Name: d.Name}) {
+				t.Fatalf("not a device, yet %+v", d)
+			}
+			return
+		}
+		if !hex4.MatchString(d.VendorID) || !hex4.MatchString(d.ProductID) {
+			t.Fatalf("IDs %q:%q", d.VendorID, d.ProductID)
+		}
+		if (d.Function == vocab.FunctionVF) != (d.PF != nil) {
+			t.Fatalf("function %s with PF %v", d.Function, d.PF)
+		}
+		if !slices.Contains([]string{vocab.FunctionPF, vocab.FunctionVF, vocab.FunctionPCI}, d.Function) {
+			t.Fatalf("function %q", d.Function)
+		}
+		if (d.NUMANode != nil && *d.NUMANode < 0) || d.Socket != nil {
+			t.Fatalf("node %v socket %v", d.NUMANode, d.Socket)
+		}
+		if back, err := ParseAddress(d.Address.String()); err != nil || back != d.Address {
+			t.Fatalf("address %s does not round-trip: %v", d.Address, err)
+		}
+	})
 }

@@ -6,7 +6,6 @@
 package placement
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -14,7 +13,6 @@ import (
 
 	"libvirt.org/go/libvirtxml"
 
-	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/cpuset"
 )
 
@@ -150,10 +148,11 @@ func Build(domainXML string, nodeDevs map[Address]string, capsXML string) (*Plac
 	if err := dom.Unmarshal(domainXML); err != nil {
 		return nil, fmt.Errorf("domain XML: %w", err)
 	}
-	p := &Placement{Domain: dom.Name, UUID: dom.UUID}
-	if err := p.readCaps(capsXML); err != nil {
+	host, err := ParseCapabilities(capsXML)
+	if err != nil {
 		return nil, err
 	}
+	p := &Placement{Domain: dom.Name, UUID: dom.UUID, PCPUNodes: host.CPUNode, NodeSocket: host.NodeSocket}
 	addrs, err := hostdevAddresses(&dom)
 	if err != nil {
 		return nil, err
@@ -163,7 +162,7 @@ func Build(domainXML string, nodeDevs map[Address]string, capsXML string) (*Plac
 		if !ok || strings.TrimSpace(x) == "" {
 			return nil, fmt.Errorf("hostdev %s: no node device XML given", a)
 		}
-		d, err := p.readNodeDevice(a, x)
+		d, err := nodeDeviceAt(a, x, host)
 		if err != nil {
 			return nil, err
 		}
@@ -175,103 +174,20 @@ func Build(domainXML string, nodeDevs map[Address]string, capsXML string) (*Plac
 	return p, nil
 }
 
-// readCaps fills PCPUNodes and NodeSocket from the host capabilities.
-func (p *Placement) readCaps(capsXML string) error {
-	if strings.TrimSpace(capsXML) == "" {
-		return errors.New("host capabilities XML: empty")
-	}
-	var caps libvirtxml.Caps
-	if err := caps.Unmarshal(capsXML); err != nil {
-		return fmt.Errorf("host capabilities XML: %w", err)
-	}
-	p.PCPUNodes = map[int]int{}
-	p.NodeSocket = map[int]int{}
-	if caps.Host.NUMA == nil || caps.Host.NUMA.Cells == nil {
-		return nil
-	}
-	for _, cell := range caps.Host.NUMA.Cells.Cells {
-		if cell.CPUS == nil {
-			continue // memory-only node (e.g. CXL, HBM)
-		}
-		for _, cpu := range cell.CPUS.CPUs {
-			if prev, dup := p.PCPUNodes[cpu.ID]; dup && prev != cell.ID {
-				return fmt.Errorf("host capabilities XML: CPU %d is listed in NUMA cells %d and %d", cpu.ID, prev, cell.ID)
-			}
-			p.PCPUNodes[cpu.ID] = cell.ID
-			if cpu.SocketID == nil {
-				continue
-			}
-			if s, ok := p.NodeSocket[cell.ID]; ok && s != *cpu.SocketID {
-				return fmt.Errorf("host capabilities XML: NUMA cell %d has CPUs on sockets %d and %d", cell.ID, s, *cpu.SocketID)
-			}
-			p.NodeSocket[cell.ID] = *cpu.SocketID
-		}
-	}
-	return nil
-}
-
-// readNodeDevice reads the node device XML of the hostdev at a.
-func (p *Placement) readNodeDevice(a Address, x string) (Device, error) {
-	var nd libvirtxml.NodeDevice
-	if err := nd.Unmarshal(x); err != nil {
-		return Device{}, fmt.Errorf("hostdev %s: node device XML: %w", a, err)
-	}
-	pci := nd.Capability.PCI
-	if pci == nil {
-		return Device{}, fmt.Errorf("hostdev %s: node device %s has no capability type='pci'", a, nd.Name)
-	}
-	got, err := addressFrom(fmt.Sprintf("hostdev %s: node device %s", a, nd.Name), pci.Domain, pci.Bus, pci.Slot, pci.Function)
+// nodeDeviceAt reads the node device XML given for the hostdev at a and locates its socket.
+func nodeDeviceAt(a Address, x string, host *Host) (Device, error) {
+	d, ok, err := ParseNodeDevice(x)
 	if err != nil {
-		return Device{}, err
+		return Device{}, fmt.Errorf("hostdev %s: %w", a, err)
 	}
-	if got != a {
-		return Device{}, fmt.Errorf("hostdev %s: node device XML given is for %s (%s)", a, got, nd.Name)
+	if !ok {
+		return Device{}, fmt.Errorf("hostdev %s: node device %s has no capability type='pci'", a, d.Name)
 	}
-	d := Device{Address: a, Name: nd.Name, Function: vocab.FunctionPCI}
-	if nd.Driver != nil {
-		d.Driver = nd.Driver.Name
+	if d.Address != a {
+		return Device{}, fmt.Errorf("hostdev %s: node device XML given is for %s (%s)", a, d.Address, d.Name)
 	}
-	if d.VendorID, err = pciID(pci.Vendor.ID); err != nil {
-		return Device{}, fmt.Errorf("hostdev %s: vendor id: %w", a, err)
-	}
-	if d.ProductID, err = pciID(pci.Product.ID); err != nil {
-		return Device{}, fmt.Errorf("hostdev %s: product id: %w", a, err)
-	}
-	for _, sc := range pci.Capabilities {
-		switch {
-		case sc.VirtFunctions != nil:
-			d.Function = vocab.FunctionPF
-		case sc.PhysFunction != nil:
-			pa := sc.PhysFunction.Address
-			pf, err := addressFrom(fmt.Sprintf("hostdev %s: phys_function", a), pa.Domain, pa.Bus, pa.Slot, pa.Function)
-			if err != nil {
-				return Device{}, err
-			}
-			d.Function = vocab.FunctionVF
-			d.PF = &pf
-		}
-	}
-	if d.PF != nil && d.Function != vocab.FunctionVF {
-		return Device{}, fmt.Errorf("hostdev %s: node device has both virt_functions and phys_function", a)
-	}
-	// libvirt omits <numa> when sysfs says -1; treat an explicit negative node the same way.
-	if pci.NUMA != nil && pci.NUMA.Node >= 0 {
-		n := pci.NUMA.Node
-		d.NUMANode = &n
-		if s, ok := p.NodeSocket[n]; ok {
-			d.Socket = &s
-		}
-	}
+	d.Socket = host.SocketOf(d.NUMANode)
 	return d, nil
-}
-
-// pciID normalises "0x8086" to "8086" and insists on 4 hex digits.
-func pciID(s string) (string, error) {
-	id := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "0x"))
-	if len(id) != 4 || strings.Trim(id, "0123456789abcdef") != "" {
-		return "", fmt.Errorf("%q: expected 0x followed by 4 hex digits", s)
-	}
-	return id, nil
 }
 
 // readCPUAndNUMA fills the vCPU, pinning and guest NUMA fields from the domain.
@@ -378,10 +294,4 @@ func sortedSet(s []int) []int {
 	}
 	slices.Sort(s)
 	return slices.Compact(s)
-}
-
-// NodeOfPCPU is the host NUMA node of a pCPU, if the capabilities list it.
-func (p *Placement) NodeOfPCPU(cpu int) (int, bool) {
-	n, ok := p.PCPUNodes[cpu]
-	return n, ok
 }
