@@ -63,7 +63,7 @@ func ParseNodeDevice(nodeDevXML string) (d Device, ok bool, err error) {
 
 // pciID normalises "0x8086" to "8086" and insists on 4 hex digits.
 func pciID(s string) (string, error) {
-	id := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "0x"))
+	id := strings.TrimPrefix(strings.ToLower(strings.TrimSpace(s)), "0x")
 	if len(id) != 4 || strings.Trim(id, "0123456789abcdef") != "" {
 		return "", fmt.Errorf("%q: expected 0x followed by 4 hex digits", s)
 	}
