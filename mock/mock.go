@@ -50,7 +50,7 @@ type Options struct {
 	StateDir string
 	// Addr is the loopback address of the HTTP endpoints (default 127.0.0.1:0).
 	Addr string
-	// Faults are added to the lab's own faults (see lab.FaultNames).
+	// Faults are added to the lab's own faults (names from vocab.Faults).
 	Faults []string
 	// LibvirtTCP serves each fake libvirtd on 127.0.0.1:PORT instead of a unix socket.
 	LibvirtTCP bool

@@ -11,6 +11,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/cpuset"
 )
 
@@ -54,7 +55,7 @@ func (l *Lab) setDefaults() {
 		l.Nova.MaxMicroversion = DefaultMaxMicroversion
 	}
 	if l.Nova.PCINUMAAffinity == "" {
-		l.Nova.PCINUMAAffinity = AffinityUpstream
+		l.Nova.PCINUMAAffinity = vocab.AffinityUpstream
 	}
 	if l.Nova.CPUAllocationRatio == 0 {
 		l.Nova.CPUAllocationRatio = 16
@@ -94,8 +95,8 @@ func (l *Lab) Validate() error {
 	if !microversion.MatchString(l.Nova.MaxMicroversion) {
 		add(fieldErr("nova.max_microversion", l.Nova.MaxMicroversion, "expected 2.N, e.g. 2.104"))
 	}
-	if l.Nova.PCINUMAAffinity != AffinityUpstream && l.Nova.PCINUMAAffinity != AffinityPerGuestNode {
-		add(fieldErr("nova.pci_numa_affinity", l.Nova.PCINUMAAffinity, "expected %q or %q", AffinityUpstream, AffinityPerGuestNode))
+	if l.Nova.PCINUMAAffinity != vocab.AffinityUpstream && l.Nova.PCINUMAAffinity != vocab.AffinityPerGuestNode {
+		add(fieldErr("nova.pci_numa_affinity", l.Nova.PCINUMAAffinity, "expected %q or %q", vocab.AffinityUpstream, vocab.AffinityPerGuestNode))
 	}
 	if l.Nova.CPUAllocationRatio < 0 {
 		add(fieldErr("nova.cpu_allocation_ratio", l.Nova.CPUAllocationRatio, "must be positive"))
@@ -174,12 +175,12 @@ func validateAliases(aliases []Alias) error {
 			errs = append(errs, fieldErr(f+".product_id", a.ProductID, "expected 4 hex digits"))
 		}
 		switch a.DeviceType {
-		case "", TypePCI, TypePF, TypeVF:
+		case "", vocab.TypePCI, vocab.TypePF, vocab.TypeVF:
 		default:
 			errs = append(errs, fieldErr(f+".device_type", a.DeviceType, "expected type-PCI, type-PF or type-VF"))
 		}
 		switch a.NUMAPolicy {
-		case "", PolicyLegacy, PolicyPreferred, PolicyRequired, PolicySocket:
+		case "", vocab.PolicyLegacy, vocab.PolicyPreferred, vocab.PolicyRequired, vocab.PolicySocket:
 		default:
 			errs = append(errs, fieldErr(f+".numa_policy", a.NUMAPolicy, "expected legacy, preferred, required or socket"))
 		}
@@ -304,7 +305,7 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 			g = *p.IOMMUGroup
 		}
 		group = g + 1
-		d := Device{Address: addr, Type: TypePCI, VendorID: strings.ToLower(p.VendorID), ProductID: strings.ToLower(p.ProductID),
+		d := Device{Address: addr, Type: vocab.TypePCI, VendorID: strings.ToLower(p.VendorID), ProductID: strings.ToLower(p.ProductID),
 			VendorName: p.VendorName, ProductName: p.ProductName, Class: strings.ToLower(p.Class), Driver: p.Driver,
 			NUMANode: p.NUMANode, IOMMUGroup: g}
 		var vfs []Device
@@ -312,7 +313,7 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 			vfs = make([]Device, 0, p.VFs.Count)
 		}
 		if p.VFs != nil {
-			d.Type = TypePF
+			d.Type = vocab.TypePF
 			vf := p.VFs
 			if vf.Count <= 0 || vf.Count > 256 {
 				add(fieldErr(f+".vfs.count", vf.Count, "expected 1-256 virtual functions"))
@@ -326,7 +327,7 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 			} else {
 				for k := 0; k < vf.Count && k < 256; k++ {
 					parent := addr
-					vfs = append(vfs, Device{Address: va, Type: TypeVF, VendorID: d.VendorID, ProductID: strings.ToLower(vf.ProductID),
+					vfs = append(vfs, Device{Address: va, Type: vocab.TypeVF, VendorID: d.VendorID, ProductID: strings.ToLower(vf.ProductID),
 						VendorName: p.VendorName, ProductName: vf.ProductName, Class: d.Class, Driver: vf.Driver,
 						NUMANode: p.NUMANode, IOMMUGroup: group, Parent: &parent})
 					d.VFs = append(d.VFs, va)
@@ -348,7 +349,7 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 	}
 	// Since Zed nova-compute refuses to start when a PF and its VFs are both exposed.
 	for _, d := range inv.Devices {
-		if d.Type == TypeVF && d.Exposed {
+		if d.Type == vocab.TypeVF && d.Exposed {
 			if pf, ok := inv.Device(*d.Parent); ok && pf.Exposed {
 				add(fieldErr("nova.device_spec", pf.Address, "exposes both the PF and its VFs, which nova-compute refuses"))
 				break

@@ -9,14 +9,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/mock/lab"
 )
-
-// AliasKey is the flavor extra spec that requests PCI devices.
-const AliasKey = "pci_passthrough:alias"
-
-// PolicyKey is the flavor extra spec that overrides the aliases' NUMA policy.
-const PolicyKey = "hw:pci_numa_affinity_policy"
 
 // AliasCount is one "name:count" element of a pci_passthrough:alias value.
 type AliasCount struct {
@@ -34,7 +29,7 @@ type MalformedAliasError struct {
 }
 
 func (e *MalformedAliasError) Error() string {
-	return fmt.Sprintf("malformed %s %q: element %q: %s", AliasKey, e.Value, e.Element, e.Reason)
+	return fmt.Sprintf("malformed %s %q: element %q: %s", vocab.SpecPCIAlias, e.Value, e.Element, e.Reason)
 }
 
 // AliasNotDefinedError is Nova's PciRequestAliasNotDefined: HTTP 400 at server create.
@@ -118,11 +113,11 @@ type PCIRequest struct {
 // (MalformedAliasError), then per element the name (AliasNotDefinedError) and the count
 // (MalformedAliasError). No alias extra spec gives no requests.
 func PCIRequests(aliases []lab.Alias, extraSpecs map[string]string) ([]PCIRequest, error) {
-	flavorPolicy := extraSpecs[PolicyKey]
+	flavorPolicy := extraSpecs[vocab.SpecPCINUMAPolicy]
 	if flavorPolicy != "" && !validPolicy(flavorPolicy) {
 		return nil, &InvalidPolicyError{Policy: flavorPolicy}
 	}
-	value, ok := extraSpecs[AliasKey]
+	value, ok := extraSpecs[vocab.SpecPCIAlias]
 	if !ok {
 		return nil, nil
 	}
@@ -150,7 +145,7 @@ func PCIRequests(aliases []lab.Alias, extraSpecs map[string]string) ([]PCIReques
 			policy = specs[0].NUMAPolicy
 		}
 		if policy == "" {
-			policy = lab.PolicyLegacy
+			policy = vocab.PolicyLegacy
 		}
 		out = append(out, PCIRequest{Alias: e.name, Count: n, Specs: specs, DeviceType: specs[0].DeviceType, Policy: policy})
 	}
@@ -159,7 +154,7 @@ func PCIRequests(aliases []lab.Alias, extraSpecs map[string]string) ([]PCIReques
 
 func validPolicy(p string) bool {
 	switch p {
-	case lab.PolicyLegacy, lab.PolicyPreferred, lab.PolicyRequired, lab.PolicySocket:
+	case vocab.PolicyLegacy, vocab.PolicyPreferred, vocab.PolicyRequired, vocab.PolicySocket:
 		return true
 	}
 	return false
