@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/hwcert/hwcert/config/vocab"
-	"github.com/hwcert/hwcert/framework/cpuset"
+	"github.com/hwcert/hwcert/mock/cpuset"
 )
 
 // DefaultMaxMicroversion is the newest compute API microversion of current Nova.
