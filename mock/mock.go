@@ -330,9 +330,6 @@ func (m *Mock) CloudsFile() string { return m.cloudsPath }
 // ConfigFile is the path of the written harness config.
 func (m *Mock) ConfigFile() string { return m.configPath }
 
-// Credentials are the generated admin account.
-func (m *Mock) Credentials() openstack.Credentials { return m.creds }
-
 // Cloud is the mock's state, for in-process tests that need to look behind the API.
 func (m *Mock) Cloud() *cloud.Cloud { return m.cloud }
 

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -359,16 +360,12 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 	return inv, errors.Join(errs...)
 }
 
+// compareAddr orders PCI addresses numerically, field by field. framework/placement's
+// Address.Compare does the same on purpose: the mock and the harness share no code, so that a bug
+// in one is not repeated in the other.
 func compareAddr(a, b Address) int {
-	for _, d := range [][2]uint{{a.Domain, b.Domain}, {a.Bus, b.Bus}, {a.Slot, b.Slot}, {a.Function, b.Function}} {
-		if d[0] != d[1] {
-			if d[0] < d[1] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
+	return cmp.Or(cmp.Compare(a.Domain, b.Domain), cmp.Compare(a.Bus, b.Bus),
+		cmp.Compare(a.Slot, b.Slot), cmp.Compare(a.Function, b.Function))
 }
 
 func exposed(spec []DeviceSpec, d *Device) bool {

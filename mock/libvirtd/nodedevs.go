@@ -96,12 +96,17 @@ func (s *session) device(name string) (*nodeDevice, *rpcError) {
 	return &s.srv.devices[i], nil
 }
 
-func (s *session) nodeDeviceLookupByName(d *decoder, e *encoder) *rpcError {
+// resolveDevice reads the argument of the procedures that take a node device name only.
+func (s *session) resolveDevice(d *decoder) (*nodeDevice, *rpcError) {
 	name := d.string(stringMax)
 	if err := done(d); err != nil {
-		return err
+		return nil, err
 	}
-	nd, err := s.device(name)
+	return s.device(name)
+}
+
+func (s *session) nodeDeviceLookupByName(d *decoder, e *encoder) *rpcError {
+	nd, err := s.resolveDevice(d)
 	if err != nil {
 		return err
 	}
@@ -130,11 +135,7 @@ func (s *session) nodeDeviceGetXMLDesc(d *decoder, e *encoder) *rpcError {
 }
 
 func (s *session) nodeDeviceGetParent(d *decoder, e *encoder) *rpcError {
-	name := d.string(stringMax)
-	if err := done(d); err != nil {
-		return err
-	}
-	nd, err := s.device(name)
+	nd, err := s.resolveDevice(d)
 	if err != nil {
 		return err
 	}
@@ -148,11 +149,7 @@ func (s *session) nodeDeviceGetParent(d *decoder, e *encoder) *rpcError {
 }
 
 func (s *session) nodeDeviceNumOfCaps(d *decoder, e *encoder) *rpcError {
-	name := d.string(stringMax)
-	if err := done(d); err != nil {
-		return err
-	}
-	if _, err := s.device(name); err != nil {
+	if _, err := s.resolveDevice(d); err != nil {
 		return err
 	}
 	e.int32(1)
