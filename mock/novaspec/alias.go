@@ -1,8 +1,9 @@
 // Package novaspec is the API side of Nova for PCI passthrough, without I/O: parsing
 // `pci_passthrough:alias` into PCI requests exactly as nova/pci/request.py does, validating
 // flavor extra specs as nova/api/validation/extra_specs does from microversion 2.86, deriving the
-// guest NUMA topology as nova/virt/hardware.py numa_get_constraints does, and comparing
-// microversions. The mock API and the mock scheduler both use it, so they agree on every value.
+// guest NUMA topology as nova/virt/hardware.py numa_get_constraints does. The mock API and the
+// mock scheduler both use it, so they agree on every value. (Microversions are the API's
+// business: mock/openstack negotiates them.)
 package novaspec
 
 import (

@@ -86,31 +86,6 @@ func TestGuestTopology(t *testing.T) {
 	}
 }
 
-func TestMicroversion(t *testing.T) {
-	v, err := ParseMicroversion("2.86")
-	if err != nil || v != (Microversion{2, 86}) || v.String() != "2.86" {
-		t.Fatalf("ParseMicroversion(2.86) = %v, %v", v, err)
-	}
-	for _, bad := range []string{"", "2", "2.x", "2.-1", "v2.1", "2.01", "02.1", "0.1", "2.1.1", "latest"} {
-		if _, err := ParseMicroversion(bad); err == nil {
-			t.Errorf("ParseMicroversion(%q) accepted", bad)
-		}
-	}
-	less, _ := ParseMicroversion("2.9")
-	if less.Compare(v) != -1 || v.Compare(less) != 1 || v.Compare(v) != 0 || less.AtLeast(ExtraSpecValidationSince) || !v.AtLeast(ExtraSpecValidationSince) {
-		t.Fatal("2.9 must sort below 2.86 (numeric, not lexical)")
-	}
-	min, max := Microversion{2, 1}, Microversion{2, 104}
-	for in, want := range map[string]Microversion{"": min, "latest": max, "2.86": {2, 86}, " 2.104 ": max} {
-		if got, err := ResolveMicroversion(in, min, max); err != nil || got != want {
-			t.Errorf("ResolveMicroversion(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	if _, err := ResolveMicroversion("2.105", min, max); err == nil || err.Error() != "Version 2.105 is not supported by the API. Minimum is 2.1 and maximum is 2.104." {
-		t.Fatalf("2.105: %v", err)
-	}
-}
-
 // FuzzGuestTopology: never panics, and a topology it returns gives every vCPU to exactly one
 // cell, splits the memory exactly, and pins exactly the vCPUs the policy says.
 func FuzzGuestTopology(f *testing.F) {

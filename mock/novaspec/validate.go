@@ -2,7 +2,9 @@ package novaspec
 
 import (
 	"fmt"
+	"math/big"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/hwcert/hwcert/config/vocab"
@@ -228,7 +230,7 @@ func ValidateExtraSpecs(specs map[string]string) error {
 	for k := range specs {
 		keys = append(keys, k)
 	}
-	sortStrings(keys)
+	slices.Sort(keys)
 	for _, k := range keys {
 		if err := ValidateExtraSpec(k, specs[k]); err != nil {
 			return err
@@ -244,10 +246,10 @@ func (v validator) validate(value string) error {
 		if !ok {
 			return invalid("Validation failed; '%s' is not a valid integer value.", value)
 		}
-		if v.max != nil && n.Cmp(bigInt(*v.max)) > 0 {
+		if v.max != nil && n.Cmp(big.NewInt(*v.max)) > 0 {
 			return invalid("Validation failed; '%s' is greater than the max value of '%d'.", n.String(), *v.max)
 		}
-		if v.min != nil && n.Cmp(bigInt(*v.min)) < 0 {
+		if v.min != nil && n.Cmp(big.NewInt(*v.min)) < 0 {
 			return invalid("Validation failed; '%s' is less than the min value of '%d'.", n.String(), *v.min)
 		}
 	case kindBool:
