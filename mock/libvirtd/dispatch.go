@@ -6,7 +6,10 @@ import (
 )
 
 // This file is the procedure table and the dispatch of one call; the procedures themselves are
-// in connect.go (the connection and the host), domains.go and nodedevs.go.
+// in connect.go (the connection and the host), domains.go and nodedevs.go. Each procedure decodes
+// its own arguments in wire order, calls done, then checks flags and limits in the order libvirt
+// does: that shape repeats from procedure to procedure on purpose, since the order of the checks
+// decides which error a client sees.
 
 // session is the state of one client connection.
 type session struct {
