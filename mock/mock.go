@@ -50,7 +50,7 @@ type Options struct {
 	StateDir string
 	// Addr is the loopback address of the HTTP endpoints (default 127.0.0.1:0).
 	Addr string
-	// Faults are added to the lab's own faults (see lab.FaultNames).
+	// Faults are added to the lab's own faults (names from vocab.Faults).
 	Faults []string
 	// LibvirtTCP serves each fake libvirtd on 127.0.0.1:PORT instead of a unix socket.
 	LibvirtTCP bool
@@ -329,9 +329,6 @@ func (m *Mock) CloudsFile() string { return m.cloudsPath }
 
 // ConfigFile is the path of the written harness config.
 func (m *Mock) ConfigFile() string { return m.configPath }
-
-// Credentials are the generated admin account.
-func (m *Mock) Credentials() openstack.Credentials { return m.creds }
 
 // Cloud is the mock's state, for in-process tests that need to look behind the API.
 func (m *Mock) Cloud() *cloud.Cloud { return m.cloud }

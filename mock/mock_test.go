@@ -18,6 +18,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 
 	"github.com/hwcert/hwcert/config"
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/mock"
 	"github.com/hwcert/hwcert/mock/lab"
 )
@@ -50,7 +51,7 @@ func TestWrittenFilesAndAuth(t *testing.T) {
 	if cfg.ComputeMicroversion != "2.86" || cfg.Timeouts.Poll.Duration <= 0 || cfg.Timeouts.Boot.Duration <= 0 {
 		t.Errorf("hwcert.yaml: compute_microversion %q timeouts %+v", cfg.ComputeMicroversion, cfg.Timeouts)
 	}
-	if cfg.Expect.PCINUMAAffinity != lab.AffinityUpstream {
+	if cfg.Expect.PCINUMAAffinity != vocab.AffinityUpstream {
 		t.Errorf("expect.pci_numa_affinity = %q", cfg.Expect.PCINUMAAffinity)
 	}
 

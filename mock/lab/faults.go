@@ -2,27 +2,20 @@ package lab
 
 import (
 	"fmt"
-	"slices"
 	"strings"
+
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
-// Faults are the lies a lab can be told to commit while its API reports success (the scheduler
-// applies them, see mock/scheduler). The harness's fault matrix proves each one is caught.
-const (
-	FaultNUMAMisplace = "numa-misplace"
-	FaultWrongDevice  = "wrong-device"
-	FaultDropHostdev  = "drop-hostdev"
-	FaultExtraHostdev = "extra-hostdev"
-	FaultIgnorePolicy = "ignore-policy"
-)
-
-// FaultNames lists every fault, in the order help texts show them.
-var FaultNames = []string{FaultNUMAMisplace, FaultWrongDevice, FaultDropHostdev, FaultExtraHostdev, FaultIgnorePolicy}
-
-// CheckFault returns an error naming the fault and the known ones when name is not a fault.
+// CheckFault returns an error naming the fault and the known ones when name is not one of
+// vocab.Faults. The names are shared with the harness; checking them is the mock's own job.
 func CheckFault(name string) error {
-	if slices.Contains(FaultNames, name) {
-		return nil
+	names := make([]string, 0, len(vocab.Faults))
+	for _, f := range vocab.Faults {
+		if f.Name == name {
+			return nil
+		}
+		names = append(names, f.Name)
 	}
-	return fmt.Errorf("fault %q: unknown; expected one of %s", name, strings.Join(FaultNames, ", "))
+	return fmt.Errorf("fault %q: unknown; expected one of %s", name, strings.Join(names, ", "))
 }

@@ -3,6 +3,8 @@ package lab
 import (
 	"fmt"
 	"math/rand"
+
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 // Generate builds a realistic lab of the given number of compute hosts (at least 1), the same
@@ -19,7 +21,7 @@ func Generate(hosts int, seed int64) *Lab {
 	l := &Lab{
 		Name: fmt.Sprintf("generated-%d-%d", hosts, seed),
 		Nova: Nova{
-			PCINUMAAffinity: AffinityUpstream,
+			PCINUMAAffinity: vocab.AffinityUpstream,
 			Aliases: []Alias{
 				{Name: "qat-dh895xcc-pf", VendorID: "8086", ProductID: "0435"},
 				{Name: "qat-dh895xcc-vf", VendorID: "8086", ProductID: "0443"},

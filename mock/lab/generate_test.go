@@ -3,6 +3,8 @@ package lab
 import (
 	"reflect"
 	"testing"
+
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 func TestGenerateValidatesAndIsReproducible(t *testing.T) {
@@ -44,9 +46,9 @@ func TestGenerateIsRealistic(t *testing.T) {
 		}
 		for _, d := range inv.Devices {
 			switch {
-			case d.Type == TypePF && d.Exposed:
+			case d.Type == vocab.TypePF && d.Exposed:
 				pfExposed++
-			case d.Type == TypeVF && d.Exposed:
+			case d.Type == vocab.TypeVF && d.Exposed:
 				vfs++
 				if d.NUMANode != nil {
 					nodeVF[*d.NUMANode]++

@@ -72,7 +72,7 @@ func (a Address) next() Address {
 // Device is one PCI function of a host, flattened: PFs, their VFs and plain PCI devices alike.
 type Device struct {
 	Address     Address
-	Type        string // TypePCI, TypePF or TypeVF
+	Type        string // vocab.TypePCI, vocab.TypePF or vocab.TypeVF
 	VendorID    string // lower-case hex, 4 digits
 	ProductID   string
 	VendorName  string

@@ -21,7 +21,8 @@ type Lab struct {
 	Images []Image `json:"images,omitempty"`
 	// BootLatency is how long a server stays in BUILD before it turns ACTIVE or ERROR.
 	BootLatency Duration `json:"boot_latency,omitempty"`
-	// Faults are the lies the lab tells (see package mock/faults); `hwcert mock --fault` adds more.
+	// Faults are the lies the lab tells, names from vocab.Faults (mock/scheduler applies them);
+	// `hwcert mock --fault` adds more.
 	Faults []string `json:"faults,omitempty"`
 }
 
@@ -34,43 +35,23 @@ type Nova struct {
 	// DeviceSpec is [pci] device_spec: the devices exposed for passthrough. A device matches an
 	// entry when every field the entry sets matches. Empty means no device is exposed.
 	DeviceSpec []DeviceSpec `json:"device_spec"`
-	// PCINUMAAffinity chooses how PCI NUMA affinity is judged for multi-node guests:
-	// "upstream" (default): the device must be local to one of the guest's host NUMA nodes;
-	// "per-guest-node": the StarlingX document's reading, a local device for each guest node.
+	// PCINUMAAffinity chooses how PCI NUMA affinity is judged for multi-node guests, one of
+	// vocab.Readings: vocab.AffinityUpstream (default), the device must be local to one of the
+	// guest's host NUMA nodes; vocab.AffinityPerGuestNode, the StarlingX document's reading, a
+	// local device for each guest node.
 	PCINUMAAffinity string `json:"pci_numa_affinity,omitempty"`
 	// CPUAllocationRatio bounds shared (unpinned) vCPUs per host CPU (default 16).
 	CPUAllocationRatio float64 `json:"cpu_allocation_ratio,omitempty"`
 }
-
-// Affinity readings accepted in Nova.PCINUMAAffinity.
-const (
-	AffinityUpstream     = "upstream"
-	AffinityPerGuestNode = "per-guest-node"
-)
 
 // Alias is one `[pci] alias` entry. Entries sharing a name are ORed, as in Nova.
 type Alias struct {
 	Name       string `json:"name"`
 	VendorID   string `json:"vendor_id"`
 	ProductID  string `json:"product_id"`
-	DeviceType string `json:"device_type,omitempty"` // type-PCI, type-PF, type-VF or empty (any)
-	NUMAPolicy string `json:"numa_policy,omitempty"` // legacy (default), preferred, required, socket
+	DeviceType string `json:"device_type,omitempty"` // one of vocab.DeviceTypes, or empty (any)
+	NUMAPolicy string `json:"numa_policy,omitempty"` // one of vocab.Policies; empty is legacy
 }
-
-// Device types as Nova names them.
-const (
-	TypePCI = "type-PCI"
-	TypePF  = "type-PF"
-	TypeVF  = "type-VF"
-)
-
-// NUMA policies as Nova names them.
-const (
-	PolicyLegacy    = "legacy"
-	PolicyPreferred = "preferred"
-	PolicyRequired  = "required"
-	PolicySocket    = "socket"
-)
 
 // DeviceSpec is one `[pci] device_spec` entry.
 type DeviceSpec struct {

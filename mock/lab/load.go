@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -11,7 +12,8 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/hwcert/hwcert/framework/cpuset"
+	"github.com/hwcert/hwcert/config/vocab"
+	"github.com/hwcert/hwcert/mock/cpuset"
 )
 
 // DefaultMaxMicroversion is the newest compute API microversion of current Nova.
@@ -54,7 +56,7 @@ func (l *Lab) setDefaults() {
 		l.Nova.MaxMicroversion = DefaultMaxMicroversion
 	}
 	if l.Nova.PCINUMAAffinity == "" {
-		l.Nova.PCINUMAAffinity = AffinityUpstream
+		l.Nova.PCINUMAAffinity = vocab.AffinityUpstream
 	}
 	if l.Nova.CPUAllocationRatio == 0 {
 		l.Nova.CPUAllocationRatio = 16
@@ -94,8 +96,8 @@ func (l *Lab) Validate() error {
 	if !microversion.MatchString(l.Nova.MaxMicroversion) {
 		add(fieldErr("nova.max_microversion", l.Nova.MaxMicroversion, "expected 2.N, e.g. 2.104"))
 	}
-	if l.Nova.PCINUMAAffinity != AffinityUpstream && l.Nova.PCINUMAAffinity != AffinityPerGuestNode {
-		add(fieldErr("nova.pci_numa_affinity", l.Nova.PCINUMAAffinity, "expected %q or %q", AffinityUpstream, AffinityPerGuestNode))
+	if l.Nova.PCINUMAAffinity != vocab.AffinityUpstream && l.Nova.PCINUMAAffinity != vocab.AffinityPerGuestNode {
+		add(fieldErr("nova.pci_numa_affinity", l.Nova.PCINUMAAffinity, "expected %q or %q", vocab.AffinityUpstream, vocab.AffinityPerGuestNode))
 	}
 	if l.Nova.CPUAllocationRatio < 0 {
 		add(fieldErr("nova.cpu_allocation_ratio", l.Nova.CPUAllocationRatio, "must be positive"))
@@ -174,12 +176,12 @@ func validateAliases(aliases []Alias) error {
 			errs = append(errs, fieldErr(f+".product_id", a.ProductID, "expected 4 hex digits"))
 		}
 		switch a.DeviceType {
-		case "", TypePCI, TypePF, TypeVF:
+		case "", vocab.TypePCI, vocab.TypePF, vocab.TypeVF:
 		default:
 			errs = append(errs, fieldErr(f+".device_type", a.DeviceType, "expected type-PCI, type-PF or type-VF"))
 		}
 		switch a.NUMAPolicy {
-		case "", PolicyLegacy, PolicyPreferred, PolicyRequired, PolicySocket:
+		case "", vocab.PolicyLegacy, vocab.PolicyPreferred, vocab.PolicyRequired, vocab.PolicySocket:
 		default:
 			errs = append(errs, fieldErr(f+".numa_policy", a.NUMAPolicy, "expected legacy, preferred, required or socket"))
 		}
@@ -304,7 +306,7 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 			g = *p.IOMMUGroup
 		}
 		group = g + 1
-		d := Device{Address: addr, Type: TypePCI, VendorID: strings.ToLower(p.VendorID), ProductID: strings.ToLower(p.ProductID),
+		d := Device{Address: addr, Type: vocab.TypePCI, VendorID: strings.ToLower(p.VendorID), ProductID: strings.ToLower(p.ProductID),
 			VendorName: p.VendorName, ProductName: p.ProductName, Class: strings.ToLower(p.Class), Driver: p.Driver,
 			NUMANode: p.NUMANode, IOMMUGroup: g}
 		var vfs []Device
@@ -312,7 +314,7 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 			vfs = make([]Device, 0, p.VFs.Count)
 		}
 		if p.VFs != nil {
-			d.Type = TypePF
+			d.Type = vocab.TypePF
 			vf := p.VFs
 			if vf.Count <= 0 || vf.Count > 256 {
 				add(fieldErr(f+".vfs.count", vf.Count, "expected 1-256 virtual functions"))
@@ -326,7 +328,7 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 			} else {
 				for k := 0; k < vf.Count && k < 256; k++ {
 					parent := addr
-					vfs = append(vfs, Device{Address: va, Type: TypeVF, VendorID: d.VendorID, ProductID: strings.ToLower(vf.ProductID),
+					vfs = append(vfs, Device{Address: va, Type: vocab.TypeVF, VendorID: d.VendorID, ProductID: strings.ToLower(vf.ProductID),
 						VendorName: p.VendorName, ProductName: vf.ProductName, Class: d.Class, Driver: vf.Driver,
 						NUMANode: p.NUMANode, IOMMUGroup: group, Parent: &parent})
 					d.VFs = append(d.VFs, va)
@@ -348,7 +350,7 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 	}
 	// Since Zed nova-compute refuses to start when a PF and its VFs are both exposed.
 	for _, d := range inv.Devices {
-		if d.Type == TypeVF && d.Exposed {
+		if d.Type == vocab.TypeVF && d.Exposed {
 			if pf, ok := inv.Device(*d.Parent); ok && pf.Exposed {
 				add(fieldErr("nova.device_spec", pf.Address, "exposes both the PF and its VFs, which nova-compute refuses"))
 				break
@@ -358,16 +360,12 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 	return inv, errors.Join(errs...)
 }
 
+// compareAddr orders PCI addresses numerically, field by field. framework/placement's
+// Address.Compare does the same on purpose: the mock and the harness share no code, so that a bug
+// in one is not repeated in the other.
 func compareAddr(a, b Address) int {
-	for _, d := range [][2]uint{{a.Domain, b.Domain}, {a.Bus, b.Bus}, {a.Slot, b.Slot}, {a.Function, b.Function}} {
-		if d[0] != d[1] {
-			if d[0] < d[1] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
+	return cmp.Or(cmp.Compare(a.Domain, b.Domain), cmp.Compare(a.Bus, b.Bus),
+		cmp.Compare(a.Slot, b.Slot), cmp.Compare(a.Function, b.Function))
 }
 
 func exposed(spec []DeviceSpec, d *Device) bool {

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 func TestShippedLabsLoad(t *testing.T) {
@@ -23,7 +25,7 @@ func TestShippedLabsLoad(t *testing.T) {
 		}
 		for name, inv := range invs {
 			for _, d := range inv.Devices {
-				if d.Type == TypePF && d.Exposed {
+				if d.Type == vocab.TypePF && d.Exposed {
 					t.Errorf("%s %s: PF %s exposed", f, name, d.Address)
 				}
 			}
@@ -42,7 +44,7 @@ func TestInventoryExpandsVFs(t *testing.T) {
 		t.Fatalf("devices = %d, want 18 (2 PFs + 16 VFs)", got)
 	}
 	vf, ok := inv.Device(Address{0, 0x3d, 1, 7})
-	if !ok || vf.Type != TypeVF || vf.ProductID != "37c9" || *vf.NUMANode != 0 || vf.Parent.String() != "0000:3d:00.0" || !vf.Exposed {
+	if !ok || vf.Type != vocab.TypeVF || vf.ProductID != "37c9" || *vf.NUMANode != 0 || vf.Parent.String() != "0000:3d:00.0" || !vf.Exposed {
 		t.Fatalf("VF 3d:01.7 = %+v", vf)
 	}
 	if len(inv.CPUs) != 16 || !inv.Dedicated[1] || inv.Dedicated[0] || !inv.Shared[8] {

@@ -141,6 +141,8 @@ func (s *Server) Serve(l net.Listener) error {
 			continue
 		}
 		backoff = 10 * time.Millisecond
+		// The same check-closed-then-register as for the listener above, on purpose: each must
+		// happen under the lock that Close takes, or Close could miss what is registered.
 		s.mu.Lock()
 		if s.closed {
 			s.mu.Unlock()

@@ -1,22 +1,18 @@
 // Package novaspec is the API side of Nova for PCI passthrough, without I/O: parsing
 // `pci_passthrough:alias` into PCI requests exactly as nova/pci/request.py does, validating
 // flavor extra specs as nova/api/validation/extra_specs does from microversion 2.86, deriving the
-// guest NUMA topology as nova/virt/hardware.py numa_get_constraints does, and comparing
-// microversions. The mock API and the mock scheduler both use it, so they agree on every value.
+// guest NUMA topology as nova/virt/hardware.py numa_get_constraints does. The mock API and the
+// mock scheduler both use it, so they agree on every value. (Microversions are the API's
+// business: mock/openstack negotiates them.)
 package novaspec
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/mock/lab"
 )
-
-// AliasKey is the flavor extra spec that requests PCI devices.
-const AliasKey = "pci_passthrough:alias"
-
-// PolicyKey is the flavor extra spec that overrides the aliases' NUMA policy.
-const PolicyKey = "hw:pci_numa_affinity_policy"
 
 // AliasCount is one "name:count" element of a pci_passthrough:alias value.
 type AliasCount struct {
@@ -34,7 +30,7 @@ type MalformedAliasError struct {
 }
 
 func (e *MalformedAliasError) Error() string {
-	return fmt.Sprintf("malformed %s %q: element %q: %s", AliasKey, e.Value, e.Element, e.Reason)
+	return fmt.Sprintf("malformed %s %q: element %q: %s", vocab.SpecPCIAlias, e.Value, e.Element, e.Reason)
 }
 
 // AliasNotDefinedError is Nova's PciRequestAliasNotDefined: HTTP 400 at server create.
@@ -118,11 +114,11 @@ type PCIRequest struct {
 // (MalformedAliasError), then per element the name (AliasNotDefinedError) and the count
 // (MalformedAliasError). No alias extra spec gives no requests.
 func PCIRequests(aliases []lab.Alias, extraSpecs map[string]string) ([]PCIRequest, error) {
-	flavorPolicy := extraSpecs[PolicyKey]
+	flavorPolicy := extraSpecs[vocab.SpecPCINUMAPolicy]
 	if flavorPolicy != "" && !validPolicy(flavorPolicy) {
 		return nil, &InvalidPolicyError{Policy: flavorPolicy}
 	}
-	value, ok := extraSpecs[AliasKey]
+	value, ok := extraSpecs[vocab.SpecPCIAlias]
 	if !ok {
 		return nil, nil
 	}
@@ -150,7 +146,7 @@ func PCIRequests(aliases []lab.Alias, extraSpecs map[string]string) ([]PCIReques
 			policy = specs[0].NUMAPolicy
 		}
 		if policy == "" {
-			policy = lab.PolicyLegacy
+			policy = vocab.PolicyLegacy
 		}
 		out = append(out, PCIRequest{Alias: e.name, Count: n, Specs: specs, DeviceType: specs[0].DeviceType, Policy: policy})
 	}
@@ -159,7 +155,7 @@ func PCIRequests(aliases []lab.Alias, extraSpecs map[string]string) ([]PCIReques
 
 func validPolicy(p string) bool {
 	switch p {
-	case lab.PolicyLegacy, lab.PolicyPreferred, lab.PolicyRequired, lab.PolicySocket:
+	case vocab.PolicyLegacy, vocab.PolicyPreferred, vocab.PolicyRequired, vocab.PolicySocket:
 		return true
 	}
 	return false

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/mock/lab"
 )
 
@@ -63,9 +64,9 @@ func TestParseAlias(t *testing.T) {
 
 var testAliases = []lab.Alias{
 	{Name: "qat-c62x-vf", VendorID: "8086", ProductID: "37c9"},
-	{Name: "gpu", VendorID: "10de", ProductID: "1b38", NUMAPolicy: lab.PolicyPreferred},
-	{Name: "gpu", VendorID: "10de", ProductID: "1eb8", NUMAPolicy: lab.PolicyPreferred},
-	{Name: "t4", VendorID: "10de", ProductID: "1eb8", DeviceType: lab.TypePF, NUMAPolicy: lab.PolicySocket},
+	{Name: "gpu", VendorID: "10de", ProductID: "1b38", NUMAPolicy: vocab.PolicyPreferred},
+	{Name: "gpu", VendorID: "10de", ProductID: "1eb8", NUMAPolicy: vocab.PolicyPreferred},
+	{Name: "t4", VendorID: "10de", ProductID: "1eb8", DeviceType: vocab.TypePF, NUMAPolicy: vocab.PolicySocket},
 }
 
 func TestPCIRequests(t *testing.T) {
@@ -84,24 +85,24 @@ func TestPCIRequests(t *testing.T) {
 		kind  any
 	}{
 		{"no alias", map[string]string{"hw:numa_nodes": "1"}, nil, "", nil},
-		{"default legacy", map[string]string{AliasKey: "qat-c62x-vf:2"}, []req{{"qat-c62x-vf", 2, 1, "", "legacy"}}, "", nil},
-		{"alias policy, entries ORed", map[string]string{AliasKey: "gpu:1"}, []req{{"gpu", 1, 2, "", "preferred"}}, "", nil},
-		{"flavor overrides alias", map[string]string{AliasKey: "gpu:1, t4:1", PolicyKey: "required"},
-			[]req{{"gpu", 1, 2, "", "required"}, {"t4", 1, 1, lab.TypePF, "required"}}, "", nil},
-		{"alias socket", map[string]string{AliasKey: "t4:1"}, []req{{"t4", 1, 1, lab.TypePF, "socket"}}, "", nil},
-		{"duplicates kept", map[string]string{AliasKey: "gpu:1,gpu:1"}, []req{{"gpu", 1, 2, "", "preferred"}, {"gpu", 1, 2, "", "preferred"}}, "", nil},
-		{"count 0", map[string]string{AliasKey: "gpu:0"}, []req{{"gpu", 0, 2, "", "preferred"}}, "", nil},
-		{"spaces", map[string]string{AliasKey: " gpu : 1 ,qat-c62x-vf: 2"}, []req{{"gpu", 1, 2, "", "preferred"}, {"qat-c62x-vf", 2, 1, "", "legacy"}}, "", nil},
-		{"undefined", map[string]string{AliasKey: "qat-c62x-vf:1, nope:1"}, nil, "PCI alias nope is not defined", &AliasNotDefinedError{}},
-		{"undefined name stripped", map[string]string{AliasKey: "  nope :1"}, nil, "PCI alias nope is not defined", &AliasNotDefinedError{}},
+		{"default legacy", map[string]string{vocab.SpecPCIAlias: "qat-c62x-vf:2"}, []req{{"qat-c62x-vf", 2, 1, "", "legacy"}}, "", nil},
+		{"alias policy, entries ORed", map[string]string{vocab.SpecPCIAlias: "gpu:1"}, []req{{"gpu", 1, 2, "", "preferred"}}, "", nil},
+		{"flavor overrides alias", map[string]string{vocab.SpecPCIAlias: "gpu:1, t4:1", vocab.SpecPCINUMAPolicy: "required"},
+			[]req{{"gpu", 1, 2, "", "required"}, {"t4", 1, 1, vocab.TypePF, "required"}}, "", nil},
+		{"alias socket", map[string]string{vocab.SpecPCIAlias: "t4:1"}, []req{{"t4", 1, 1, vocab.TypePF, "socket"}}, "", nil},
+		{"duplicates kept", map[string]string{vocab.SpecPCIAlias: "gpu:1,gpu:1"}, []req{{"gpu", 1, 2, "", "preferred"}, {"gpu", 1, 2, "", "preferred"}}, "", nil},
+		{"count 0", map[string]string{vocab.SpecPCIAlias: "gpu:0"}, []req{{"gpu", 0, 2, "", "preferred"}}, "", nil},
+		{"spaces", map[string]string{vocab.SpecPCIAlias: " gpu : 1 ,qat-c62x-vf: 2"}, []req{{"gpu", 1, 2, "", "preferred"}, {"qat-c62x-vf", 2, 1, "", "legacy"}}, "", nil},
+		{"undefined", map[string]string{vocab.SpecPCIAlias: "qat-c62x-vf:1, nope:1"}, nil, "PCI alias nope is not defined", &AliasNotDefinedError{}},
+		{"undefined name stripped", map[string]string{vocab.SpecPCIAlias: "  nope :1"}, nil, "PCI alias nope is not defined", &AliasNotDefinedError{}},
 		// Every element is split before any name is checked...
-		{"split before lookup", map[string]string{AliasKey: "nope:1,gpu"}, nil, "not enough values", &MalformedAliasError{}},
+		{"split before lookup", map[string]string{vocab.SpecPCIAlias: "nope:1,gpu"}, nil, "not enough values", &MalformedAliasError{}},
 		// ...but a count is converted only after its own name was found.
-		{"name before count", map[string]string{AliasKey: "nope:x"}, nil, "PCI alias nope is not defined", &AliasNotDefinedError{}},
-		{"count before next name", map[string]string{AliasKey: "gpu:x,nope:1"}, nil, "invalid literal", &MalformedAliasError{}},
-		{"empty element", map[string]string{AliasKey: "gpu:1,,qat-c62x-vf:2"}, nil, "not enough values", &MalformedAliasError{}},
-		{"empty value", map[string]string{AliasKey: ""}, nil, "not enough values", &MalformedAliasError{}},
-		{"bad flavor policy", map[string]string{AliasKey: "gpu:1", PolicyKey: "sometimes"}, nil, "Invalid PCI NUMA affinity configured: sometimes", &InvalidPolicyError{}},
+		{"name before count", map[string]string{vocab.SpecPCIAlias: "nope:x"}, nil, "PCI alias nope is not defined", &AliasNotDefinedError{}},
+		{"count before next name", map[string]string{vocab.SpecPCIAlias: "gpu:x,nope:1"}, nil, "invalid literal", &MalformedAliasError{}},
+		{"empty element", map[string]string{vocab.SpecPCIAlias: "gpu:1,,qat-c62x-vf:2"}, nil, "not enough values", &MalformedAliasError{}},
+		{"empty value", map[string]string{vocab.SpecPCIAlias: ""}, nil, "not enough values", &MalformedAliasError{}},
+		{"bad flavor policy", map[string]string{vocab.SpecPCIAlias: "gpu:1", vocab.SpecPCINUMAPolicy: "sometimes"}, nil, "Invalid PCI NUMA affinity configured: sometimes", &InvalidPolicyError{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -172,7 +173,7 @@ func FuzzParseAlias(f *testing.F) {
 				t.Fatalf("ParseAlias(%q): name %q not stripped or holds a separator", s, a.Name)
 			}
 		}
-		if ValidateExtraSpec(AliasKey, s) == nil {
+		if ValidateExtraSpec(vocab.SpecPCIAlias, s) == nil {
 			for _, a := range got {
 				if a.Count < 0 {
 					t.Fatalf("ParseAlias(%q): the validator accepted a negative count %d", s, a.Count)

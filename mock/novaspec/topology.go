@@ -6,13 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-)
 
-// CPU policies (hw:cpu_policy).
-const (
-	CPUShared    = "shared"
-	CPUDedicated = "dedicated"
-	CPUMixed     = "mixed"
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 // CPU thread policies (hw:cpu_thread_policy).
@@ -78,8 +73,8 @@ func GuestTopology(vcpus, memoryMB int, specs map[string]string) (*Topology, err
 	if vcpus < 1 || vcpus > MaxGuestVCPUs || memoryMB < 1 {
 		return nil, badTopo("vcpus %d, memory_mb %d: expected 1-%d vCPUs and at least 1 MB", vcpus, memoryMB, MaxGuestVCPUs)
 	}
-	policy := specs["hw:cpu_policy"]
-	if policy != "" && policy != CPUShared && policy != CPUDedicated && policy != CPUMixed {
+	policy := specs[vocab.SpecCPUPolicy]
+	if policy != "" && policy != vocab.CPUShared && policy != vocab.CPUDedicated && policy != vocab.CPUMixed {
 		return nil, badTopo("CPU policy requested from 'flavor extra specs' is invalid, given: '%s', available: '('dedicated', 'shared', 'mixed')'.", policy)
 	}
 	thread := specs["hw:cpu_thread_policy"]
@@ -107,7 +102,7 @@ func GuestTopology(vcpus, memoryMB int, specs map[string]string) (*Topology, err
 	}
 
 	switch policy {
-	case "", CPUShared:
+	case "", vocab.CPUShared:
 		switch {
 		case thread != "":
 			return nil, badTopo("Cannot set cpu thread pinning policy in a non dedicated cpu pinning policy")
@@ -118,12 +113,12 @@ func GuestTopology(vcpus, memoryMB int, specs map[string]string) (*Topology, err
 		case realtime:
 			return nil, badTopo("Cannot set realtime policy in a non dedicated cpu pinning policy")
 		}
-	case CPUDedicated:
+	case vocab.CPUDedicated:
 		if dedicatedCPUs != nil {
 			return nil, badTopo("Cannot specify 'hw:cpu_dedicated_mask' without the 'mixed' policy.")
 		}
 		dedicatedCPUs = seq(0, vcpus)
-	case CPUMixed:
+	case vocab.CPUMixed:
 		if (realtimeCPUs != nil) == (dedicatedCPUs != nil) {
 			return nil, badTopo("Dedicated CPU set can be specified from either 'hw:cpu_dedicated_mask' or 'hw:cpu_realtime_mask' when using 'mixed' CPU policy. 'hw:cpu_dedicated_mask' and 'hw:cpu_realtime_mask' can not be specified at the same time, or be specified with none of them.")
 		}
@@ -133,7 +128,7 @@ func GuestTopology(vcpus, memoryMB int, specs map[string]string) (*Topology, err
 	}
 
 	nodes := 0
-	if raw := specs["hw:numa_nodes"]; raw != "" {
+	if raw := specs[vocab.SpecNUMANodes]; raw != "" {
 		n, err := strconv.Atoi(raw)
 		// strutils.is_int_like: str(int(v)) == v, so " 2" and "02" are refused too.
 		if err != nil || strconv.Itoa(n) != raw || n < 1 {
@@ -145,7 +140,7 @@ func GuestTopology(vcpus, memoryMB int, specs map[string]string) (*Topology, err
 	if page != "" && !validPageSize(page) {
 		return nil, badTopo("Invalid memory page size '%s'", page)
 	}
-	if nodes == 0 && page == "" && policy != CPUDedicated && policy != CPUMixed {
+	if nodes == 0 && page == "" && policy != vocab.CPUDedicated && policy != vocab.CPUMixed {
 		return nil, nil
 	}
 	if nodes == 0 {
@@ -183,7 +178,7 @@ func GuestTopology(vcpus, memoryMB int, specs map[string]string) (*Topology, err
 	}
 	t := &Topology{CPUPolicy: policy, ThreadPolicy: thread, EmulatorThreadsIsolate: emu == "isolate", PageSize: page}
 	if t.CPUPolicy == "" {
-		t.CPUPolicy = CPUShared
+		t.CPUPolicy = vocab.CPUShared
 	}
 	switch {
 	case cpuList == nil && memList == nil:

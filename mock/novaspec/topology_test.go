@@ -4,6 +4,8 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 func TestGuestTopology(t *testing.T) {
@@ -21,15 +23,15 @@ func TestGuestTopology(t *testing.T) {
 		code       int
 	}{
 		{"plain", 4, 4096, map[string]string{"hw:cpu_policy": "shared"}, nil, "", "", 0},
-		{"pci alone makes no topology", 4, 4096, map[string]string{AliasKey: "gpu:1", PolicyKey: "required"}, nil, "", "", 0},
-		{"numa_nodes 1", 4, 4096, map[string]string{"hw:numa_nodes": "1"}, []cell{{[]int{0, 1, 2, 3}, nil, 4096}}, CPUShared, "", 0},
-		{"numa_nodes 2", 4, 4096, map[string]string{"hw:numa_nodes": "2"}, []cell{{[]int{0, 1}, nil, 2048}, {[]int{2, 3}, nil, 2048}}, CPUShared, "", 0},
-		{"dedicated", 2, 1024, map[string]string{"hw:cpu_policy": "dedicated"}, []cell{{nil, []int{0, 1}, 1024}}, CPUDedicated, "", 0},
-		{"hugepages", 2, 1024, map[string]string{"hw:mem_page_size": "large"}, []cell{{[]int{0, 1}, nil, 1024}}, CPUShared, "", 0},
-		{"mixed", 4, 1024, map[string]string{"hw:cpu_policy": "mixed", "hw:cpu_dedicated_mask": "^0-1"}, []cell{{[]int{0, 1}, []int{2, 3}, 1024}}, CPUMixed, "", 0},
-		{"mixed realtime", 4, 1024, map[string]string{"hw:cpu_policy": "mixed", "hw:cpu_realtime": "yes", "hw:cpu_realtime_mask": "^0"}, []cell{{[]int{0}, []int{1, 2, 3}, 1024}}, CPUMixed, "", 0},
+		{"pci alone makes no topology", 4, 4096, map[string]string{vocab.SpecPCIAlias: "gpu:1", vocab.SpecPCINUMAPolicy: "required"}, nil, "", "", 0},
+		{"numa_nodes 1", 4, 4096, map[string]string{"hw:numa_nodes": "1"}, []cell{{[]int{0, 1, 2, 3}, nil, 4096}}, vocab.CPUShared, "", 0},
+		{"numa_nodes 2", 4, 4096, map[string]string{"hw:numa_nodes": "2"}, []cell{{[]int{0, 1}, nil, 2048}, {[]int{2, 3}, nil, 2048}}, vocab.CPUShared, "", 0},
+		{"dedicated", 2, 1024, map[string]string{"hw:cpu_policy": "dedicated"}, []cell{{nil, []int{0, 1}, 1024}}, vocab.CPUDedicated, "", 0},
+		{"hugepages", 2, 1024, map[string]string{"hw:mem_page_size": "large"}, []cell{{[]int{0, 1}, nil, 1024}}, vocab.CPUShared, "", 0},
+		{"mixed", 4, 1024, map[string]string{"hw:cpu_policy": "mixed", "hw:cpu_dedicated_mask": "^0-1"}, []cell{{[]int{0, 1}, []int{2, 3}, 1024}}, vocab.CPUMixed, "", 0},
+		{"mixed realtime", 4, 1024, map[string]string{"hw:cpu_policy": "mixed", "hw:cpu_realtime": "yes", "hw:cpu_realtime_mask": "^0"}, []cell{{[]int{0}, []int{1, 2, 3}, 1024}}, vocab.CPUMixed, "", 0},
 		{"manual", 4, 3072, map[string]string{"hw:numa_nodes": "2", "hw:numa_cpus.0": "0", "hw:numa_cpus.1": "1-3", "hw:numa_mem.0": "1024", "hw:numa_mem.1": "2048", "hw:cpu_policy": "dedicated"},
-			[]cell{{nil, []int{0}, 1024}, {nil, []int{1, 2, 3}, 2048}}, CPUDedicated, "", 0},
+			[]cell{{nil, []int{0}, 1024}, {nil, []int{1, 2, 3}, 2048}}, vocab.CPUDedicated, "", 0},
 		{"asymmetric", 3, 4096, map[string]string{"hw:numa_nodes": "2"}, nil, "", "Instance CPUs and/or memory cannot be evenly distributed across instance NUMA nodes. Explicit assignment of CPUs and memory to nodes is required", 400},
 		{"bad nodes", 2, 1024, map[string]string{"hw:numa_nodes": "0"}, nil, "", "The property 'numa_nodes' cannot be '0'. It must be a number greater than 0", 400},
 		{"nodes not int-like", 2, 1024, map[string]string{"hw:numa_nodes": " 1"}, nil, "", "The property 'numa_nodes' cannot be ' 1'. It must be a number greater than 0", 400},
@@ -84,31 +86,6 @@ func TestGuestTopology(t *testing.T) {
 	}
 }
 
-func TestMicroversion(t *testing.T) {
-	v, err := ParseMicroversion("2.86")
-	if err != nil || v != (Microversion{2, 86}) || v.String() != "2.86" {
-		t.Fatalf("ParseMicroversion(2.86) = %v, %v", v, err)
-	}
-	for _, bad := range []string{"", "2", "2.x", "2.-1", "v2.1", "2.01", "02.1", "0.1", "2.1.1", "latest"} {
-		if _, err := ParseMicroversion(bad); err == nil {
-			t.Errorf("ParseMicroversion(%q) accepted", bad)
-		}
-	}
-	less, _ := ParseMicroversion("2.9")
-	if less.Compare(v) != -1 || v.Compare(less) != 1 || v.Compare(v) != 0 || less.AtLeast(ExtraSpecValidationSince) || !v.AtLeast(ExtraSpecValidationSince) {
-		t.Fatal("2.9 must sort below 2.86 (numeric, not lexical)")
-	}
-	min, max := Microversion{2, 1}, Microversion{2, 104}
-	for in, want := range map[string]Microversion{"": min, "latest": max, "2.86": {2, 86}, " 2.104 ": max} {
-		if got, err := ResolveMicroversion(in, min, max); err != nil || got != want {
-			t.Errorf("ResolveMicroversion(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	if _, err := ResolveMicroversion("2.105", min, max); err == nil || err.Error() != "Version 2.105 is not supported by the API. Minimum is 2.1 and maximum is 2.104." {
-		t.Fatalf("2.105: %v", err)
-	}
-}
-
 // FuzzGuestTopology: never panics, and a topology it returns gives every vCPU to exactly one
 // cell, splits the memory exactly, and pins exactly the vCPUs the policy says.
 func FuzzGuestTopology(f *testing.F) {
@@ -123,7 +100,7 @@ func FuzzGuestTopology(f *testing.F) {
 				specs[k] = v
 			}
 		}
-		if policy == CPUMixed {
+		if policy == vocab.CPUMixed {
 			specs["hw:cpu_dedicated_mask"] = "^0"
 		}
 		topo, err := GuestTopology(int(vcpus), int(mem), specs)
@@ -146,7 +123,7 @@ func FuzzGuestTopology(f *testing.F) {
 				}
 				seen[v] = true
 			}
-			if topo.CPUPolicy == CPUDedicated && len(c.Shared) != 0 || topo.CPUPolicy == CPUShared && len(c.Dedicated) != 0 {
+			if topo.CPUPolicy == vocab.CPUDedicated && len(c.Shared) != 0 || topo.CPUPolicy == vocab.CPUShared && len(c.Dedicated) != 0 {
 				t.Fatalf("policy %s with cell %+v", topo.CPUPolicy, c)
 			}
 			total += c.MemoryMB

@@ -2,8 +2,12 @@ package novaspec
 
 import (
 	"fmt"
+	"math/big"
 	"regexp"
+	"slices"
 	"strings"
+
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 // ValidationError is Nova's extra spec ValidationError: HTTP 400 with Message as the body's
@@ -98,14 +102,15 @@ func buildValidators() (map[string]validator, []validator) {
 		vBool("hw:cpu_realtime"),
 		vPattern("hw:cpu_realtime_mask", realtimeMaskPattern),
 		vBool("hw:hide_hypervisor_id"),
-		vEnum("hw:cpu_policy", "dedicated", "shared", "mixed"),
+		// The enums keep Nova's order of values: the 400 lists them in it.
+		vEnum(vocab.SpecCPUPolicy, vocab.CPUDedicated, vocab.CPUShared, vocab.CPUMixed),
 		vEnum("hw:cpu_thread_policy", "prefer", "isolate", "require"),
 		vEnum("hw:emulator_threads_policy", "isolate", "share"),
 		vPattern("hw:cpu_dedicated_mask", cpuMaskPattern),
 		vPattern("hw:mem_page_size", pageSizePattern),
 		vBool("hw:locked_memory"),
-		vInt("hw:numa_nodes", one, nil),
-		vEnum("hw:pci_numa_affinity_policy", "required", "preferred", "legacy", "socket"),
+		vInt(vocab.SpecNUMANodes, one, nil),
+		vEnum(vocab.SpecPCINUMAPolicy, vocab.PolicyRequired, vocab.PolicyPreferred, vocab.PolicyLegacy, vocab.PolicySocket),
 		vInt("hw:cpu_sockets", one, nil),
 		vInt("hw:cpu_cores", one, nil),
 		vInt("hw:cpu_threads", one, nil),
@@ -136,7 +141,7 @@ func buildValidators() (map[string]validator, []validator) {
 		vInt("hw_rng:rate_period", zero, nil),
 		vInt("hw_video:ram_max_mb", zero, nil),
 		// pci_passthrough, os, accel, vmware
-		vPattern(AliasKey, aliasPattern),
+		vPattern(vocab.SpecPCIAlias, aliasPattern),
 		vEnum("os:secure_boot", "disabled", "required"),
 		vStr("accel:device_profile"),
 		vStr("vmware:hw_version"),
@@ -225,7 +230,7 @@ func ValidateExtraSpecs(specs map[string]string) error {
 	for k := range specs {
 		keys = append(keys, k)
 	}
-	sortStrings(keys)
+	slices.Sort(keys)
 	for _, k := range keys {
 		if err := ValidateExtraSpec(k, specs[k]); err != nil {
 			return err
@@ -241,10 +246,10 @@ func (v validator) validate(value string) error {
 		if !ok {
 			return invalid("Validation failed; '%s' is not a valid integer value.", value)
 		}
-		if v.max != nil && n.Cmp(bigInt(*v.max)) > 0 {
+		if v.max != nil && n.Cmp(big.NewInt(*v.max)) > 0 {
 			return invalid("Validation failed; '%s' is greater than the max value of '%d'.", n.String(), *v.max)
 		}
-		if v.min != nil && n.Cmp(bigInt(*v.min)) < 0 {
+		if v.min != nil && n.Cmp(big.NewInt(*v.min)) < 0 {
 			return invalid("Validation failed; '%s' is less than the min value of '%d'.", n.String(), *v.min)
 		}
 	case kindBool:

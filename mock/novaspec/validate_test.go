@@ -3,6 +3,8 @@ package novaspec
 import (
 	"errors"
 	"testing"
+
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 func TestValidateExtraSpec(t *testing.T) {
@@ -12,24 +14,24 @@ func TestValidateExtraSpec(t *testing.T) {
 		want       string // "" = accepted, else Nova's exact 400 message
 	}{
 		// reference §2, pci_passthrough:alias
-		{AliasKey, "gpu:1, qat-c62x-vf:2", ""},
-		{AliasKey, "gpu:1,qat-c62x-vf:2", ""},
-		{AliasKey, "gpu:1 ,qat:2", ""},
-		{AliasKey, " gpu:1", ""},
-		{AliasKey, "gpu:0", ""},
-		{AliasKey, "gpu:1,gpu:1", ""},
-		{AliasKey, "gpu:1,,qat:2", ""}, // the regexp lets [^:]+ eat a comma; the parser then fails
-		{AliasKey, "gpu:1\t,\tqat:2", ""},
-		{AliasKey, "gpu:\u0663", ""}, // Python's \d is Unicode-aware
-		{AliasKey, "gpu", "Validation failed; 'gpu' is not of the format " + aliasFmt + "."},
-		{AliasKey, "gpu:", "Validation failed; 'gpu:' is not of the format " + aliasFmt + "."},
-		{AliasKey, "gpu : 1", "Validation failed; 'gpu : 1' is not of the format " + aliasFmt + "."},
-		{AliasKey, "gpu: 1", "Validation failed; 'gpu: 1' is not of the format " + aliasFmt + "."},
-		{AliasKey, "gpu:1 ", "Validation failed; 'gpu:1 ' is not of the format " + aliasFmt + "."},
-		{AliasKey, "a:b:1", "Validation failed; 'a:b:1' is not of the format " + aliasFmt + "."},
-		{AliasKey, "gpu:-1", "Validation failed; 'gpu:-1' is not of the format " + aliasFmt + "."},
-		{AliasKey, "", "Validation failed; '' is not of the format " + aliasFmt + "."},
-		{AliasKey, "gpu:1\n", "Validation failed; 'gpu:1\n' is not of the format " + aliasFmt + "."},
+		{vocab.SpecPCIAlias, "gpu:1, qat-c62x-vf:2", ""},
+		{vocab.SpecPCIAlias, "gpu:1,qat-c62x-vf:2", ""},
+		{vocab.SpecPCIAlias, "gpu:1 ,qat:2", ""},
+		{vocab.SpecPCIAlias, " gpu:1", ""},
+		{vocab.SpecPCIAlias, "gpu:0", ""},
+		{vocab.SpecPCIAlias, "gpu:1,gpu:1", ""},
+		{vocab.SpecPCIAlias, "gpu:1,,qat:2", ""}, // the regexp lets [^:]+ eat a comma; the parser then fails
+		{vocab.SpecPCIAlias, "gpu:1\t,\tqat:2", ""},
+		{vocab.SpecPCIAlias, "gpu:\u0663", ""}, // Python's \d is Unicode-aware
+		{vocab.SpecPCIAlias, "gpu", "Validation failed; 'gpu' is not of the format " + aliasFmt + "."},
+		{vocab.SpecPCIAlias, "gpu:", "Validation failed; 'gpu:' is not of the format " + aliasFmt + "."},
+		{vocab.SpecPCIAlias, "gpu : 1", "Validation failed; 'gpu : 1' is not of the format " + aliasFmt + "."},
+		{vocab.SpecPCIAlias, "gpu: 1", "Validation failed; 'gpu: 1' is not of the format " + aliasFmt + "."},
+		{vocab.SpecPCIAlias, "gpu:1 ", "Validation failed; 'gpu:1 ' is not of the format " + aliasFmt + "."},
+		{vocab.SpecPCIAlias, "a:b:1", "Validation failed; 'a:b:1' is not of the format " + aliasFmt + "."},
+		{vocab.SpecPCIAlias, "gpu:-1", "Validation failed; 'gpu:-1' is not of the format " + aliasFmt + "."},
+		{vocab.SpecPCIAlias, "", "Validation failed; '' is not of the format " + aliasFmt + "."},
+		{vocab.SpecPCIAlias, "gpu:1\n", "Validation failed; 'gpu:1\n' is not of the format " + aliasFmt + "."},
 		// reference §2, hw:pci_numa_affinity_policy
 		{"hw:pci_numa_affinity_policy", "required", ""},
 		{"hw:pci_numa_affinity_policy", "preferred", ""},

@@ -117,13 +117,8 @@ var flavorIDPattern = regexp.MustCompile(`^[a-zA-Z0-9. _-]+$`)
 
 // createFlavor is POST /flavors with Nova's schema (name, ram, vcpus and disk required).
 func (a *API) createFlavor(w http.ResponseWriter, r *http.Request, v microversion) {
-	body, ok := readBody(w, r)
+	raw, ok := readObject(w, r, "flavor")
 	if !ok {
-		return
-	}
-	raw, ok := body["flavor"].(map[string]any)
-	if !ok {
-		novaError(w, http.StatusBadRequest, schemaError("body", body, "'flavor' is a required property"))
 		return
 	}
 	allowed := map[string]bool{"name": true, "id": true, "ram": true, "vcpus": true, "disk": true,
@@ -331,13 +326,8 @@ func extraSpecValues(field string, raw map[string]any, v microversion) (map[stri
 var extraSpecKey = regexp.MustCompile(`^[a-zA-Z0-9-_:. ]{1,255}$`)
 
 func (a *API) createExtraSpecs(w http.ResponseWriter, r *http.Request, v microversion) {
-	body, ok := readBody(w, r)
+	raw, ok := readObject(w, r, "extra_specs")
 	if !ok {
-		return
-	}
-	raw, ok := body["extra_specs"].(map[string]any)
-	if !ok {
-		novaError(w, http.StatusBadRequest, schemaError("body", body, "'extra_specs' is a required property"))
 		return
 	}
 	specs, msg := extraSpecValues("extra_specs", raw, v)

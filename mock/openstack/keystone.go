@@ -220,16 +220,12 @@ func (a *API) catalogHandler(w http.ResponseWriter, r *http.Request) {
 
 // checkToken is GET/HEAD /v3/auth/tokens: validate X-Subject-Token with X-Auth-Token.
 func (a *API) checkToken(w http.ResponseWriter, r *http.Request) {
-	if !a.authenticated(r) {
-		keystoneUnauthorized(w, r)
+	subject, exp, ok := a.subjectToken(w, r, false)
+	if !ok {
 		return
 	}
-	subject := r.Header.Get("X-Subject-Token")
-	a.mu.Lock()
-	exp, ok := a.tokens[subject]
-	a.mu.Unlock()
-	if !ok || time.Now().After(exp) {
-		keystoneError(w, http.StatusNotFound, "Not Found", "Could not find token: "+subject+".")
+	if time.Now().After(exp) {
+		tokenNotFound(w, subject)
 		return
 	}
 	w.Header().Set("X-Subject-Token", subject)
@@ -241,20 +237,35 @@ func (a *API) checkToken(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) {
-	if !a.authenticated(r) {
-		keystoneUnauthorized(w, r)
-		return
-	}
-	subject := r.Header.Get("X-Subject-Token")
-	a.mu.Lock()
-	_, ok := a.tokens[subject]
-	delete(a.tokens, subject)
-	a.mu.Unlock()
-	if !ok {
-		keystoneError(w, http.StatusNotFound, "Not Found", "Could not find token: "+subject+".")
+	if _, _, ok := a.subjectToken(w, r, true); !ok {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// subjectToken does what GET, HEAD and DELETE /v3/auth/tokens share: the caller's X-Auth-Token
+// must be valid (else 401) and X-Subject-Token known (else 404); revoke forgets it as it is
+// found. ok is false when the answer has been written.
+func (a *API) subjectToken(w http.ResponseWriter, r *http.Request, revoke bool) (subject string, exp time.Time, ok bool) {
+	if !a.authenticated(r) {
+		keystoneUnauthorized(w, r)
+		return "", time.Time{}, false
+	}
+	subject = r.Header.Get("X-Subject-Token")
+	a.mu.Lock()
+	exp, ok = a.tokens[subject]
+	if revoke {
+		delete(a.tokens, subject)
+	}
+	a.mu.Unlock()
+	if !ok {
+		tokenNotFound(w, subject)
+	}
+	return subject, exp, ok
+}
+
+func tokenNotFound(w http.ResponseWriter, subject string) {
+	keystoneError(w, http.StatusNotFound, "Not Found", "Could not find token: "+subject+".")
 }
 
 // requireToken wraps a handler with keystonemiddleware's check: no valid X-Auth-Token, 401.

@@ -28,6 +28,9 @@ func TestNegotiate(t *testing.T) {
 		{map[string]string{"OpenStack-API-Version": "compute 2.1.1"}, "", 400},
 		{map[string]string{"OpenStack-API-Version": "compute -2.1"}, "", 400},
 		{map[string]string{"OpenStack-API-Version": "compute 02.1"}, "", 400},
+		{map[string]string{"OpenStack-API-Version": "compute 2.01"}, "", 400},
+		// Numeric, not lexical: 2.100 is above 2.96.
+		{map[string]string{"OpenStack-API-Version": "compute 2.100"}, "", 406},
 	}
 	for _, tc := range cases {
 		r, _ := http.NewRequest("GET", "/", nil)

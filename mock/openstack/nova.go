@@ -139,6 +139,21 @@ func readBody(w http.ResponseWriter, r *http.Request) (map[string]any, bool) {
 	return body, true
 }
 
+// readObject reads a body of the form {"<key>": {...}}, as every create call takes, and answers
+// Nova's schema error when the key is missing or not an object.
+func readObject(w http.ResponseWriter, r *http.Request, key string) (map[string]any, bool) {
+	body, ok := readBody(w, r)
+	if !ok {
+		return nil, false
+	}
+	obj, ok := body[key].(map[string]any)
+	if !ok {
+		novaError(w, http.StatusBadRequest, schemaError("body", body, "'"+key+"' is a required property"))
+		return nil, false
+	}
+	return obj, true
+}
+
 // schemaError is the text of Nova's JSON-schema validation failures.
 func schemaError(field string, value any, detail string) string {
 	return fmt.Sprintf("Invalid input for field/attribute %s. Value: %s. %s", field, pyRepr(value), detail)

@@ -237,13 +237,8 @@ var serverKeys = map[string]int{
 // createServer is POST /servers: the request is checked synchronously (shape, destination,
 // image, flavor, PCI aliases), then the server is accepted in BUILD with 202.
 func (a *API) createServer(w http.ResponseWriter, r *http.Request, v microversion) {
-	body, ok := readBody(w, r)
+	raw, ok := readObject(w, r, "server")
 	if !ok {
-		return
-	}
-	raw, ok := body["server"].(map[string]any)
-	if !ok {
-		novaError(w, http.StatusBadRequest, schemaError("body", body, "'server' is a required property"))
 		return
 	}
 	var extra []string

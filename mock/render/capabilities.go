@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/hwcert/hwcert/framework/cpuset"
+	"github.com/hwcert/hwcert/mock/cpuset"
 	"github.com/hwcert/hwcert/mock/lab"
 )
 

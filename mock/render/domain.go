@@ -6,7 +6,7 @@ import (
 	"regexp"
 	"slices"
 
-	"github.com/hwcert/hwcert/framework/cpuset"
+	"github.com/hwcert/hwcert/mock/cpuset"
 	"github.com/hwcert/hwcert/mock/lab"
 	"github.com/hwcert/hwcert/mock/scheduler"
 )

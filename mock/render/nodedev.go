@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/mock/lab"
 )
 
@@ -77,7 +78,7 @@ func NodeDeviceXML(inv *lab.HostInventory, d *lab.Device) (string, error) {
 	a := d.Address
 	// VFs hang off the same root port as their PF, so they share its sysfs root.
 	root := a
-	if d.Type == lab.TypeVF {
+	if d.Type == vocab.TypeVF {
 		if d.Parent == nil {
 			return "", fmt.Errorf("render: VF %s has no parent PF", a)
 		}
@@ -109,12 +110,12 @@ func NodeDeviceXML(inv *lab.HostInventory, d *lab.Device) (string, error) {
 	named("product", product, d.ProductName)
 	named("vendor", vendor, d.VendorName)
 	switch d.Type {
-	case lab.TypeVF:
+	case vocab.TypeVF:
 		p := d.Parent
 		w.open("<capability type='phys_function'>")
 		w.line("%s", pciAddr(p.Domain, p.Bus, p.Slot, p.Function))
 		w.close("capability")
-	case lab.TypePF:
+	case vocab.TypePF:
 		w.open("<capability type='virt_functions' maxCount='%d'>", len(d.VFs))
 		for _, v := range d.VFs {
 			w.line("%s", pciAddr(v.Domain, v.Bus, v.Slot, v.Function))
@@ -129,7 +130,7 @@ func NodeDeviceXML(inv *lab.HostInventory, d *lab.Device) (string, error) {
 	}
 	w.open("<pci-express>")
 	w.line("<link validity='cap' port='0' speed='8' width='16'/>")
-	if d.Type == lab.TypeVF {
+	if d.Type == vocab.TypeVF {
 		// A VF has no link of its own; the kernel reports an untrained status link.
 		w.line("<link validity='sta' width='0'/>")
 	} else {

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"slices"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/mock/novaspec"
 )
 
@@ -126,14 +127,14 @@ func (h *hostState) placement(w *want, c *claim) *Placement {
 		p.SharedCPUs = slices.Clone(h.shared)
 	} else {
 		p.NUMA = true
-		p.Dedicated = w.topo.CPUPolicy == novaspec.CPUDedicated
+		p.Dedicated = w.topo.CPUPolicy == vocab.CPUDedicated
 		for i, cc := range c.cells {
 			cell := Cell{ID: i, HostNode: cc.node.id, VCPUs: cc.guest.VCPUs(), MemoryMB: cc.guest.MemoryMB}
 			switch w.topo.CPUPolicy {
-			case novaspec.CPUDedicated:
+			case vocab.CPUDedicated:
 				// Guest.Dedicated is sorted and holds every vCPU of the cell, so pcpus align with VCPUs.
 				cell.PCPUs = slices.Clone(cc.pcpus)
-			case novaspec.CPUMixed:
+			case vocab.CPUMixed:
 				cell.PCPUs = slices.Clone(cc.node.shared)
 				cell.DedicatedVCPUs = slices.Clone(cc.guest.Dedicated)
 				cell.DedicatedPCPUs = slices.Clone(cc.pcpus)

@@ -3,25 +3,50 @@ package scheduler
 import (
 	"slices"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/mock/lab"
+	"github.com/hwcert/hwcert/mock/novaspec"
 )
+
+// The faults (vocab.Faults) are the lies of the lab. Under a fault the API still reports success;
+// only what the domain shows (Placement.Devices, Placement.Cells) lies, and the claims follow the
+// lie so that no device is ever given twice.
+
+// ignorePolicy applies vocab.FaultIgnorePolicy: the `required` PCI NUMA policy is treated as
+// `preferred`. It acts on the requests, before any host is tried, so that a host the real
+// policy would reject can be chosen.
+func (s *Scheduler) ignorePolicy(reqs []novaspec.PCIRequest) {
+	if !s.faults[vocab.FaultIgnorePolicy] {
+		return
+	}
+	for i := range reqs {
+		if reqs[i].Policy == vocab.PolicyRequired {
+			reqs[i].Policy = vocab.PolicyPreferred
+		}
+	}
+}
 
 // applyFaults makes the claim lie as the enabled faults say, keeping the claims equal to what the
 // placement shows: a device swapped out is freed, a device swapped in is taken.
-// ignore-policy acts earlier, on the requests (see Schedule).
 func (s *Scheduler) applyFaults(h *hostState, w *want, c *claim) {
-	if s.faults[FaultNUMAMisplace] && w.topo != nil {
+	// vocab.FaultNUMAMisplace: for a guest with a NUMA topology, devices come from a host node
+	// that is not one of the guest's nodes whenever the host has free matching devices there.
+	if s.faults[vocab.FaultNUMAMisplace] && w.topo != nil {
 		h.misplace(w, c)
 	}
-	if s.faults[FaultWrongDevice] && len(c.devices) > 0 {
+	// vocab.FaultWrongDevice: one attached device is replaced by a free device of another product.
+	if s.faults[vocab.FaultWrongDevice] && len(c.devices) > 0 {
 		h.wrongDevice(c)
 	}
-	if s.faults[FaultDropHostdev] && len(c.devices) > 0 {
+	// vocab.FaultDropHostdev: one requested device is missing from the domain (and its claim is
+	// released).
+	if s.faults[vocab.FaultDropHostdev] && len(c.devices) > 0 {
 		last := c.devices[len(c.devices)-1]
 		h.freeDevice(last.dev)
 		c.devices = c.devices[:len(c.devices)-1]
 	}
-	if s.faults[FaultExtraHostdev] && len(c.devices) > 0 {
+	// vocab.FaultExtraHostdev: one more device of the first request's product is attached.
+	if s.faults[vocab.FaultExtraHostdev] && len(c.devices) > 0 {
 		h.extraDevice(w, c)
 	}
 }
@@ -39,7 +64,7 @@ func (h *hostState) misplace(w *want, c *claim) {
 		}
 		for pi, p := range h.pools {
 			if p.free == 0 || !p.hasNode || slices.Contains(guestNodes, p.node) || !p.matches(w.reqs[held.req].Specs) ||
-				(p.typ == lab.TypePF && !w.wantsPF[held.req]) {
+				(p.typ == vocab.TypePF && !w.wantsPF[held.req]) {
 				continue
 			}
 			d := h.firstFree(h.pools[pi].devs)
@@ -73,7 +98,7 @@ func (h *hostState) wrongDevice(c *claim) {
 		if h.familyBusy(i) {
 			continue // a PF whose VFs are in use, or a VF whose PF is: not free in any real sense
 		}
-		if best < 0 || (d.Type == lab.TypeVF && h.inv.Devices[best].Type != lab.TypeVF) {
+		if best < 0 || (d.Type == vocab.TypeVF && h.inv.Devices[best].Type != vocab.TypeVF) {
 			best = i
 		}
 	}

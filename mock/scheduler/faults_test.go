@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/hwcert/hwcert/mock/lab"
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 func forced(s *Scheduler, id, host string, specs map[string]string) (*Placement, error) {
@@ -22,7 +22,7 @@ func TestFaultNUMAMisplace(t *testing.T) {
 	if got := deviceNodes(t, honest, p); !reflect.DeepEqual(got, []string{itoa(node), itoa(node)}) {
 		t.Fatalf("honest: devices on %v, guest on %d", got, node)
 	}
-	lying := newSched(t, loadLab(t, "multi"), FaultNUMAMisplace)
+	lying := newSched(t, loadLab(t, "multi"), vocab.FaultNUMAMisplace)
 	p, err = forced(lying, "a", "worker-1", specs)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestFaultNUMAMisplace(t *testing.T) {
 }
 
 func TestFaultWrongDevice(t *testing.T) {
-	s := newSched(t, loadLab(t, "aio"), FaultWrongDevice)
+	s := newSched(t, loadLab(t, "aio"), vocab.FaultWrongDevice)
 	p, _ := mustBoot(t, s, 1, 512, map[string]string{"pci_passthrough:alias": "qat-c62x-vf:2"})
 	inv, _ := s.Inventory(p.Host)
 	products := map[string]int{}
@@ -72,7 +72,7 @@ func TestFaultWrongDevice(t *testing.T) {
 }
 
 func TestFaultDropAndExtraHostdev(t *testing.T) {
-	s := newSched(t, loadLab(t, "aio"), FaultDropHostdev)
+	s := newSched(t, loadLab(t, "aio"), vocab.FaultDropHostdev)
 	p, id := mustBoot(t, s, 1, 512, map[string]string{"pci_passthrough:alias": "qat-c62x-vf:2"})
 	if len(p.Devices) != 1 {
 		t.Fatalf("drop-hostdev: %d devices", len(p.Devices))
@@ -82,7 +82,7 @@ func TestFaultDropAndExtraHostdev(t *testing.T) {
 	}
 	s.Release(id)
 
-	s = newSched(t, loadLab(t, "aio"), FaultExtraHostdev)
+	s = newSched(t, loadLab(t, "aio"), vocab.FaultExtraHostdev)
 	p, id = mustBoot(t, s, 1, 512, map[string]string{"pci_passthrough:alias": "qat-c62x-vf:1"})
 	inv, _ := s.Inventory(p.Host)
 	if len(p.Devices) != 2 || p.Devices[1].Alias != "" || p.Devices[0].Address == p.Devices[1].Address {
@@ -111,9 +111,9 @@ func TestFaultIgnorePolicy(t *testing.T) {
 	for _, fault := range []bool{false, true} {
 		var s *Scheduler
 		if fault {
-			s = newSched(t, twoNodeLab(t, 0, 1, lab.AffinityUpstream, "0"), FaultIgnorePolicy)
+			s = newSched(t, twoNodeLab(t, 0, 1, vocab.AffinityUpstream, "0"), vocab.FaultIgnorePolicy)
 		} else {
-			s = newSched(t, twoNodeLab(t, 0, 1, lab.AffinityUpstream, "0"))
+			s = newSched(t, twoNodeLab(t, 0, 1, vocab.AffinityUpstream, "0"))
 		}
 		mustBoot(t, s, 1, 6144, map[string]string{"hw:numa_nodes": "1"}) // fills node 0
 		p, _, err := boot(t, s, 1, 3072, specs)
@@ -131,7 +131,7 @@ func TestFaultIgnorePolicy(t *testing.T) {
 
 func TestLabFaultsApply(t *testing.T) {
 	l := loadLab(t, "aio")
-	l.Faults = []string{FaultDropHostdev}
+	l.Faults = []string{vocab.FaultDropHostdev}
 	s := newSched(t, l)
 	if p, _ := mustBoot(t, s, 1, 512, map[string]string{"pci_passthrough:alias": "qat-c62x-vf:1"}); len(p.Devices) != 0 {
 		t.Fatalf("lab fault not applied: %+v", p.Devices)
@@ -139,7 +139,7 @@ func TestLabFaultsApply(t *testing.T) {
 }
 
 func TestEveryFaultKeepsDevicesUnique(t *testing.T) {
-	for _, fault := range lab.FaultNames {
+	for _, fault := range allFaults() {
 		t.Run(fault, func(t *testing.T) {
 			s := newSched(t, loadLab(t, "multi"), fault)
 			owner := map[string]string{}

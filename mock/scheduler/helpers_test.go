@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/mock/lab"
 )
 
@@ -126,4 +127,13 @@ func addrs(p *Placement) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// allFaults is every fault name of vocab.Faults.
+func allFaults() []string {
+	names := make([]string, 0, len(vocab.Faults))
+	for _, f := range vocab.Faults {
+		names = append(names, f.Name)
+	}
+	return names
 }

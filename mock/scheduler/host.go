@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/mock/lab"
 	"github.com/hwcert/hwcert/mock/novaspec"
 )
@@ -161,7 +162,7 @@ func newWant(req Request, reqs []novaspec.PCIRequest, topo *novaspec.Topology, p
 	for _, r := range reqs {
 		pf := false
 		for _, s := range r.Specs {
-			pf = pf || s.DeviceType == lab.TypePF
+			pf = pf || s.DeviceType == vocab.TypePF
 		}
 		w.wantsPF = append(w.wantsPF, pf)
 	}
@@ -329,7 +330,7 @@ func (h *hostState) sortCells(order []int, w *want) {
 	slices.SortStableFunc(order, func(a, b int) int {
 		return (h.nodes[b].memTotal - h.nodes[b].memUsed) - (h.nodes[a].memTotal - h.nodes[a].memUsed)
 	})
-	if w.topo.CPUPolicy == novaspec.CPUShared {
+	if w.topo.CPUPolicy == vocab.CPUShared {
 		slices.SortStableFunc(order, func(a, b int) int { return h.nodes[a].sharedUsed - h.nodes[b].sharedUsed })
 	} else {
 		slices.SortStableFunc(order, func(a, b int) int { return h.nodes[b].pcpuFree - h.nodes[a].pcpuFree })
@@ -484,14 +485,14 @@ func (h *hostState) pciApply(w *want, hostNodes []int, sc *scratch) bool {
 			}
 		}
 		if !w.wantsPF[ri] {
-			cands = slices.DeleteFunc(cands, func(pi int) bool { return h.pools[pi].typ == lab.TypePF })
+			cands = slices.DeleteFunc(cands, func(pi int) bool { return h.pools[pi].typ == vocab.TypePF })
 			if sum(cands, free) < r.Count {
 				sc.cands = cands
 				return false
 			}
 		}
 		left := r.Count
-		strictCover := checkCover && (r.Policy == lab.PolicyRequired || r.Policy == lab.PolicyLegacy || r.Policy == lab.PolicySocket)
+		strictCover := checkCover && (r.Policy == vocab.PolicyRequired || r.Policy == vocab.PolicyLegacy || r.Policy == vocab.PolicySocket)
 		if strictCover {
 			needCover = true
 			// Per-guest-node reading: first one device for each guest node not yet covered.
@@ -566,10 +567,10 @@ func (h *hostState) filterNUMA(cands, free []int, r novaspec.PCIRequest, hostNod
 		}
 	}
 	sc.tmp = strict
-	if r.Policy == lab.PolicyRequired || sum(strict, free) >= r.Count {
+	if r.Policy == vocab.PolicyRequired || sum(strict, free) >= r.Count {
 		return append(cands[:0], strict...)
 	}
-	if r.Policy == lab.PolicySocket {
+	if r.Policy == vocab.PolicySocket {
 		return slices.DeleteFunc(cands, func(pi int) bool {
 			p := h.pools[pi]
 			if !p.hasNode {
@@ -590,7 +591,7 @@ func (h *hostState) filterNUMA(cands, free []int, r novaspec.PCIRequest, hostNod
 		}
 	}
 	sc.tmp = loose
-	if r.Policy == lab.PolicyLegacy || sum(loose, free) >= r.Count {
+	if r.Policy == vocab.PolicyLegacy || sum(loose, free) >= r.Count {
 		return append(cands[:0], loose...)
 	}
 	// preferred: everything, affine (or unknown) pools first.
@@ -611,9 +612,9 @@ func (h *hostState) sameSocket(a, b int) bool {
 // usable from any node), or on the same socket (socket).
 func (h *hostState) covers(p *pool, node int, policy string) bool {
 	switch policy {
-	case lab.PolicyLegacy:
+	case vocab.PolicyLegacy:
 		return !p.hasNode || p.node == node
-	case lab.PolicySocket:
+	case vocab.PolicySocket:
 		return p.hasNode && h.sameSocket(p.node, node)
 	default:
 		return p.hasNode && p.node == node

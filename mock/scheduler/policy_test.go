@@ -4,7 +4,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/hwcert/hwcert/mock/lab"
+	"github.com/hwcert/hwcert/config/vocab"
 )
 
 // Reference §5: the guest is forced onto host node 1 (node 0's memory is taken by a filler
@@ -60,7 +60,7 @@ func TestPCINUMAPolicies(t *testing.T) {
 			if c.sameSocket {
 				s1 = 0
 			}
-			s := newSched(t, twoNodeLab(t, 0, s1, lab.AffinityUpstream, c.gpus...))
+			s := newSched(t, twoNodeLab(t, 0, s1, vocab.AffinityUpstream, c.gpus...))
 			filler, _ := mustBoot(t, s, 1, 6144, map[string]string{"hw:numa_nodes": "1"})
 			if got := hostNodes(filler); !reflect.DeepEqual(got, []int{0}) {
 				t.Fatalf("filler on host nodes %v, want [0]", got)
@@ -94,7 +94,7 @@ func TestPCINUMAPolicies(t *testing.T) {
 func TestNoGuestTopologyIgnoresPolicy(t *testing.T) {
 	for _, policy := range []string{"required", "socket", "legacy", "preferred"} {
 		for _, gpu := range []string{"0", "1", ""} {
-			s := newSched(t, twoNodeLab(t, 0, 1, lab.AffinityUpstream, gpu))
+			s := newSched(t, twoNodeLab(t, 0, 1, vocab.AffinityUpstream, gpu))
 			p, _, err := boot(t, s, 2, 1024, map[string]string{"pci_passthrough:alias": "gpu-required:1", "hw:pci_numa_affinity_policy": policy})
 			if err != nil || len(p.Devices) != 1 || p.NUMA || len(p.Cells) != 0 {
 				t.Fatalf("%s, gpu on %q: %+v, %v", policy, gpu, p, err)
@@ -128,21 +128,21 @@ func TestTwoGuestNodes(t *testing.T) {
 		specs      map[string]string
 		want       []string // sorted device nodes; nil = No valid host
 	}{
-		{"upstream required one device", lab.AffinityUpstream, false, []string{"0"}, with("pci_passthrough:alias", "gpu:1", "hw:pci_numa_affinity_policy", "required"), []string{"0"}},
-		{"upstream required two on one node", lab.AffinityUpstream, false, []string{"1", "1"}, with("pci_passthrough:alias", "gpu:2", "hw:pci_numa_affinity_policy", "required"), []string{"1", "1"}},
-		{"upstream required unknown", lab.AffinityUpstream, false, []string{""}, with("pci_passthrough:alias", "gpu:1", "hw:pci_numa_affinity_policy", "required"), nil},
-		{"per-guest-node required one device", lab.AffinityPerGuestNode, false, []string{"0"}, with("pci_passthrough:alias", "gpu:1", "hw:pci_numa_affinity_policy", "required"), nil},
-		{"per-guest-node required two on one node", lab.AffinityPerGuestNode, false, []string{"1", "1"}, with("pci_passthrough:alias", "gpu:2", "hw:pci_numa_affinity_policy", "required"), nil},
-		{"per-guest-node required one per node", lab.AffinityPerGuestNode, false, []string{"0", "1"}, with("pci_passthrough:alias", "gpu:2", "hw:pci_numa_affinity_policy", "required"), []string{"0", "1"}},
+		{"upstream required one device", vocab.AffinityUpstream, false, []string{"0"}, with("pci_passthrough:alias", "gpu:1", "hw:pci_numa_affinity_policy", "required"), []string{"0"}},
+		{"upstream required two on one node", vocab.AffinityUpstream, false, []string{"1", "1"}, with("pci_passthrough:alias", "gpu:2", "hw:pci_numa_affinity_policy", "required"), []string{"1", "1"}},
+		{"upstream required unknown", vocab.AffinityUpstream, false, []string{""}, with("pci_passthrough:alias", "gpu:1", "hw:pci_numa_affinity_policy", "required"), nil},
+		{"per-guest-node required one device", vocab.AffinityPerGuestNode, false, []string{"0"}, with("pci_passthrough:alias", "gpu:1", "hw:pci_numa_affinity_policy", "required"), nil},
+		{"per-guest-node required two on one node", vocab.AffinityPerGuestNode, false, []string{"1", "1"}, with("pci_passthrough:alias", "gpu:2", "hw:pci_numa_affinity_policy", "required"), nil},
+		{"per-guest-node required one per node", vocab.AffinityPerGuestNode, false, []string{"0", "1"}, with("pci_passthrough:alias", "gpu:2", "hw:pci_numa_affinity_policy", "required"), []string{"0", "1"}},
 		// Per-guest-node picks one device per node first, even when address order would not.
-		{"per-guest-node covers before address order", lab.AffinityPerGuestNode, false, []string{"0", "0", "1"}, with("pci_passthrough:alias", "gpu:2", "hw:pci_numa_affinity_policy", "required"), []string{"0", "1"}},
-		{"per-guest-node over two requests", lab.AffinityPerGuestNode, false, []string{"0", "1"}, with("pci_passthrough:alias", "gpu:1,gpu-required:1"), []string{"0", "1"}},
-		{"per-guest-node legacy unknown covers all", lab.AffinityPerGuestNode, false, []string{""}, with("pci_passthrough:alias", "gpu:1"), []string{"-"}},
-		{"per-guest-node legacy one local", lab.AffinityPerGuestNode, false, []string{"0"}, with("pci_passthrough:alias", "gpu:1"), nil},
-		{"per-guest-node preferred exempt", lab.AffinityPerGuestNode, false, []string{"0"}, with("pci_passthrough:alias", "gpu:1", "hw:pci_numa_affinity_policy", "preferred"), []string{"0"}},
-		{"per-guest-node socket same socket", lab.AffinityPerGuestNode, true, []string{"0"}, with("pci_passthrough:alias", "gpu:1", "hw:pci_numa_affinity_policy", "socket"), []string{"0"}},
-		{"per-guest-node socket two sockets", lab.AffinityPerGuestNode, false, []string{"0"}, with("pci_passthrough:alias", "gpu:1", "hw:pci_numa_affinity_policy", "socket"), nil},
-		{"per-guest-node count 0", lab.AffinityPerGuestNode, false, nil, with("pci_passthrough:alias", "gpu:0", "hw:pci_numa_affinity_policy", "required"), []string{}},
+		{"per-guest-node covers before address order", vocab.AffinityPerGuestNode, false, []string{"0", "0", "1"}, with("pci_passthrough:alias", "gpu:2", "hw:pci_numa_affinity_policy", "required"), []string{"0", "1"}},
+		{"per-guest-node over two requests", vocab.AffinityPerGuestNode, false, []string{"0", "1"}, with("pci_passthrough:alias", "gpu:1,gpu-required:1"), []string{"0", "1"}},
+		{"per-guest-node legacy unknown covers all", vocab.AffinityPerGuestNode, false, []string{""}, with("pci_passthrough:alias", "gpu:1"), []string{"-"}},
+		{"per-guest-node legacy one local", vocab.AffinityPerGuestNode, false, []string{"0"}, with("pci_passthrough:alias", "gpu:1"), nil},
+		{"per-guest-node preferred exempt", vocab.AffinityPerGuestNode, false, []string{"0"}, with("pci_passthrough:alias", "gpu:1", "hw:pci_numa_affinity_policy", "preferred"), []string{"0"}},
+		{"per-guest-node socket same socket", vocab.AffinityPerGuestNode, true, []string{"0"}, with("pci_passthrough:alias", "gpu:1", "hw:pci_numa_affinity_policy", "socket"), []string{"0"}},
+		{"per-guest-node socket two sockets", vocab.AffinityPerGuestNode, false, []string{"0"}, with("pci_passthrough:alias", "gpu:1", "hw:pci_numa_affinity_policy", "socket"), nil},
+		{"per-guest-node count 0", vocab.AffinityPerGuestNode, false, nil, with("pci_passthrough:alias", "gpu:0", "hw:pci_numa_affinity_policy", "required"), []string{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

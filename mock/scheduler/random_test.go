@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/mock/lab"
 )
 
@@ -157,7 +158,7 @@ func TestRandomizedBootDelete(t *testing.T) {
 		"generated": func() *lab.Lab { return lab.Generate(40, 3) },
 		"per-guest-node": func() *lab.Lab {
 			l := lab.Generate(20, 4)
-			l.Nova.PCINUMAAffinity = lab.AffinityPerGuestNode
+			l.Nova.PCINUMAAffinity = vocab.AffinityPerGuestNode
 			return l
 		},
 	}
@@ -166,7 +167,7 @@ func TestRandomizedBootDelete(t *testing.T) {
 		rounds = 300
 	}
 	for name, mk := range labs {
-		for _, faults := range [][]string{nil, lab.FaultNames} {
+		for _, faults := range [][]string{nil, allFaults()} {
 			t.Run(fmt.Sprintf("%s/faults=%d", name, len(faults)), func(t *testing.T) {
 				l := mk()
 				s := newSched(t, l, faults...)
@@ -236,7 +237,7 @@ func assertAllFree(t *testing.T, s *Scheduler) {
 // Run with -race: Schedule, Release and Usage from many goroutines.
 func TestConcurrentUse(t *testing.T) {
 	l := lab.Generate(30, 9)
-	s := newSched(t, l, FaultExtraHostdev)
+	s := newSched(t, l, vocab.FaultExtraHostdev)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	live := map[string]*Placement{}

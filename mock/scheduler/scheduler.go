@@ -6,30 +6,15 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/mock/lab"
 	"github.com/hwcert/hwcert/mock/novaspec"
 )
 
-// Fault names (lab.FaultNames). Under a fault the API still reports success; only what the
-// domain shows (Placement.Devices, Placement.Cells) lies, and the claims follow the lie so that
-// no device is ever given twice.
-const (
-	// FaultNUMAMisplace: for a guest with a NUMA topology, devices come from a host node that is
-	// not one of the guest's nodes whenever the host has free matching devices there.
-	FaultNUMAMisplace = lab.FaultNUMAMisplace
-	// FaultWrongDevice: one attached device is replaced by a free device of another product.
-	FaultWrongDevice = lab.FaultWrongDevice
-	// FaultDropHostdev: one requested device is missing from the domain.
-	FaultDropHostdev = lab.FaultDropHostdev
-	// FaultExtraHostdev: one more device of the first request's product is attached.
-	FaultExtraHostdev = lab.FaultExtraHostdev
-	// FaultIgnorePolicy: the `required` PCI NUMA policy is treated as `preferred`.
-	FaultIgnorePolicy = lab.FaultIgnorePolicy
-)
-
 // Options configure a Scheduler.
 type Options struct {
-	// Faults are added to the lab's own faults (lab.Lab.Faults); names from lab.FaultNames.
+	// Faults are added to the lab's own faults (lab.Lab.Faults); names from vocab.Faults
+	// (what each does: faults.go).
 	Faults []string
 }
 
@@ -70,7 +55,7 @@ func New(l *lab.Lab, opts Options) (*Scheduler, error) {
 		return nil, errors.New("scheduler: nil lab")
 	}
 	s := &Scheduler{lab: l, byName: map[string]*hostState{}, faults: map[string]bool{}, claims: map[string]*claim{},
-		ratio: l.Nova.CPUAllocationRatio, perGuestNode: l.Nova.PCINUMAAffinity == lab.AffinityPerGuestNode}
+		ratio: l.Nova.CPUAllocationRatio, perGuestNode: l.Nova.PCINUMAAffinity == vocab.AffinityPerGuestNode}
 	if s.ratio <= 0 {
 		s.ratio = 16 // Nova's initial_cpu_allocation_ratio
 	}
@@ -154,13 +139,7 @@ func (s *Scheduler) Schedule(req Request) (*Placement, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.faults[FaultIgnorePolicy] {
-		for i := range reqs {
-			if reqs[i].Policy == lab.PolicyRequired {
-				reqs[i].Policy = lab.PolicyPreferred
-			}
-		}
-	}
+	s.ignorePolicy(reqs)
 	w := newWant(req, reqs, topo, s.perGuestNode)
 
 	s.mu.Lock()

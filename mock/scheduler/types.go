@@ -16,7 +16,7 @@
 // the PCI requests applied with the NUMA policy (nova/pci/stats.py: spec, then NUMA affinity, then
 // unrequested PFs dropped; strictly local devices used whenever there are enough).
 //
-// The per-guest-node reading (lab.AffinityPerGuestNode) is the StarlingX document's sentence "an
+// The per-guest-node reading (vocab.AffinityPerGuestNode) is the StarlingX document's sentence "an
 // eligible host NUMA node is required for each virtual NUMA node". Chosen interpretation: over
 // the devices of all requests whose policy is required, legacy or socket, every guest cell's host
 // node must have at least one device that is affine to it under that request's policy (required:
