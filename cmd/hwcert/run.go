@@ -122,10 +122,13 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			suiteConfig, reporterConfig := GinkgoConfiguration()
 			suiteConfig.LabelFilter = labelFilter
 			suiteConfig.Timeout = timeout
+			// The options choose the catalog the spec tree is built from.
+			suite.SetOptions(opts)
 			if dryRun {
-				// The options choose the catalog the spec tree is built from.
-				suite.SetOptions(opts)
 				return listSpecs(cmd.OutOrStdout(), suiteConfig)
+			}
+			if _, _, err := selectSpecs(suiteConfig); err != nil {
+				return err
 			}
 
 			absReports, err := filepath.Abs(reportDir)
@@ -145,7 +148,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			suite.Register()
 			RegisterFailHandler(Fail)
 
-			// A filter that selects nothing is a mistake, not a green run.
+			// selectSpecs refused an empty selection already; this guards the run itself.
 			suiteConfig.FailOnEmpty = true
 			junitPath := filepath.Join(absReports, "junit.xml")
 			reporterConfig.JSONReport = filepath.Join(absReports, "report.json")
@@ -184,15 +187,14 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 	return cmd
 }
 
-// listSpecs prints the specs suiteConfig selects, one a line with its labels, then a count line.
-// PreviewSpecs walks the tree in Ginkgo's dry-run mode, which runs no setup node (so no mock is
-// started and no lab is connected to) but does run ReportAfterSuite nodes; listSpecs is called
-// before the junit one is registered, and PreviewSpecs, unlike RunSpecs, writes no JSON report,
-// because a report listing every spec as passed would read as a green run.
-func listSpecs(w io.Writer, suiteConfig types.SuiteConfig) error {
+// selectSpecs returns the specs suiteConfig selects, sorted by full text, and fails (exit 2) when
+// it selects none: a filter that selects nothing is a mistake, not a green run, and it is said
+// before anything is written. PreviewSpecs walks the tree in Ginkgo's dry-run mode, which runs no
+// setup node (so no mock is started and no lab is connected to) but does run ReportAfterSuite
+// nodes; it is called before the junit one is registered, and PreviewSpecs, unlike RunSpecs,
+// writes no JSON report, because a report listing every spec as passed would read as a green run.
+func selectSpecs(suiteConfig types.SuiteConfig) (selected []types.SpecReport, total int, err error) {
 	report := PreviewSpecs("hwcert", suiteConfig)
-	var selected []types.SpecReport
-	total := 0
 	for _, s := range report.SpecReports {
 		if s.LeafNodeType != types.NodeTypeIt {
 			continue
@@ -204,10 +206,19 @@ func listSpecs(w io.Writer, suiteConfig types.SuiteConfig) error {
 		}
 	}
 	if len(selected) == 0 {
-		return usageErr("--label-filter %q: selects none of the %d specs", suiteConfig.LabelFilter, total)
+		return nil, total, usageErr("--label-filter %q: selects none of the %d specs", suiteConfig.LabelFilter, total)
 	}
 	// Ginkgo shuffles the top-level containers; a listing reads better in a stable order.
 	slices.SortFunc(selected, func(a, b types.SpecReport) int { return strings.Compare(a.FullText(), b.FullText()) })
+	return selected, total, nil
+}
+
+// listSpecs prints the specs suiteConfig selects, one a line with its labels, then a count line.
+func listSpecs(w io.Writer, suiteConfig types.SuiteConfig) error {
+	selected, total, err := selectSpecs(suiteConfig)
+	if err != nil {
+		return err
+	}
 	for _, s := range selected {
 		fmt.Fprintf(w, "%s  [%s]\n", s.FullText(), strings.Join(s.Labels(), ", "))
 	}

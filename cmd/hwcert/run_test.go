@@ -219,3 +219,16 @@ func TestRunDryRunRefusals(t *testing.T) {
 		}
 	}
 }
+
+// A run (not only a dry run) whose filter selects nothing exits 2 before it writes anything: an
+// empty run is a mistake, not a green run, and a report dir it touched would look like one.
+func TestRunRefusesAnEmptySelectionBeforeWriting(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "reports")
+	out, code := runCommand(t, "run", "--report-dir", dir, "--label-filter", "negative && !negative")
+	if code != exitUsage {
+		t.Fatalf("exit %d, want %d\n%s", code, exitUsage, out)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the report dir %s was created (stat: %v)", dir, err)
+	}
+}
