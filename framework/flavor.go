@@ -66,11 +66,9 @@ func (f *Framework) TryCreateFlavor(ctx context.Context, opts ...FlavorOption) (
 	}
 	fl.ID = created.ID
 	DeferCleanup(func(ctx context.Context) error { return f.Cloud.DeleteFlavor(ctx, fl.ID) }, NodeTimeout(f.cleanupTimeout()))
-	if _, err := cloud.SetExtraSpecs(ctx, fl.ID, o.specs); err != nil {
-		return fl, err
-	}
-	// What the verdict expects comes from what Nova stores, not from what the spec meant.
-	stored, err := cloud.ExtraSpecs(ctx, fl.ID)
+	// What the verdict expects comes from what Nova answers it stored (the flavor is new, so
+	// that is all its extra specs), not from what the spec meant to set.
+	stored, err := cloud.SetExtraSpecs(ctx, fl.ID, o.specs)
 	if err != nil {
 		return fl, err
 	}

@@ -45,15 +45,6 @@ func (c *Client) SetExtraSpecs(ctx context.Context, flavorID string, specs map[s
 	return got, nil
 }
 
-// ExtraSpecs reads a flavor's extra specs.
-func (c *Client) ExtraSpecs(ctx context.Context, flavorID string) (map[string]string, error) {
-	got, err := flavors.ListExtraSpecs(ctx, c.compute, flavorID).Extract()
-	if err != nil {
-		return nil, apiError(err, "list extra specs of flavor %s", flavorID)
-	}
-	return got, nil
-}
-
 // DeleteFlavor deletes a flavor; a flavor that is already gone is not an error.
 func (c *Client) DeleteFlavor(ctx context.Context, flavorID string) error {
 	err := flavors.Delete(ctx, c.compute, flavorID).ExtractErr()
