@@ -43,7 +43,8 @@ func Capture(ctx context.Context, cloud *openstack.Client, hv *hypervisor.Inspec
 		}
 		cur, err := cloud.GetServer(ctx, s.ID)
 		if err != nil {
-			continue // already noted through ServerJSON, which reads the same server
+			note("server %s: %v", s.ID, err)
+			continue
 		}
 		if cur.Fault.Message != "" {
 			write("fault.txt", fmt.Appendf(nil, "code: %d\nmessage: %s\ndetails: %s\n", cur.Fault.Code, cur.Fault.Message, cur.Fault.Details))
