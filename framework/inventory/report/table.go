@@ -62,6 +62,13 @@ func (r *Report) Table(w io.Writer) error {
 		if !a.Supported {
 			ew.printf("  only the negative specs use it: a request for it must not end ACTIVE with the device attached\n")
 		}
+		if a.Optional {
+			ew.printf("  optional: its specs run only where the lab's Nova defines it, which its API does not tell\n")
+		}
+		if a.Supported && a.Devices == 0 && len(a.Families) > 0 {
+			ew.printf("  ✘ every spec family: %s\n", a.Families[0].Reason)
+			continue
+		}
 		for _, f := range a.Families {
 			if f.CanRun {
 				ew.printf("  ✔ %s (%s)\n", f.Name, strings.Join(f.Hosts, ", "))
