@@ -78,7 +78,7 @@ skip with for those that cannot. Then warnings for what would surprise a run.
 --output json is a stable document (schema "` + report.Schema + `", described in README.md).
 --write-lab FILE also writes a mock lab file that mirrors the lab, to replay it without hardware:
 hwcert run --lab FILE.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "table" && output != "json" && output != "yaml" {
 				return usageErr("--output %q: expected table, json or yaml", output)

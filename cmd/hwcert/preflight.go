@@ -29,7 +29,7 @@ the URI), the quota for the largest spec, the catalog against the lab, and lefto
 Each check is bounded by --check-timeout; a slow check says that it is still waiting.
 Exits 0 when a run can start, 2 otherwise. Without --config, checks the embedded mock lab.
 "hwcert run --config FILE" runs the same checks first (unless --skip-preflight).`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, err := openTarget(cmd.Context(), configFile, labName)
 			if err != nil {
