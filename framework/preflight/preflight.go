@@ -50,8 +50,9 @@ type Result struct {
 	timedOut bool
 }
 
+// String is the result's one line (an error's own line breaks become spaces).
 func (r Result) String() string {
-	s := fmt.Sprintf("%s %s: %s", r.Status.Mark(), r.Name, r.Found)
+	s := fmt.Sprintf("%s %s: %s", r.Status.Mark(), r.Name, strings.Join(strings.Fields(r.Found), " "))
 	if r.Fix != "" {
 		s += " — " + r.Fix
 	}
