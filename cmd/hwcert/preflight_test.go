@@ -114,7 +114,9 @@ func TestPreflightBlockers(t *testing.T) {
 		{"one host's socket path broken", func(c map[string]any) {
 			c["hypervisors"].(map[string]any)["hosts"].(map[string]any)["worker-1"] = "qemu+unix:///system?socket=/nonexistent/worker-1.sock"
 		}, "libvirt worker-1", []string{"/nonexistent/worker-1.sock", "socket path exists"}, "libvirt worker-2"},
-		{"a host without URI", func(c map[string]any) { delete(c["hypervisors"].(map[string]any)["hosts"].(map[string]any), "worker-3") },
+		{"a host without URI", func(c map[string]any) {
+			delete(c["hypervisors"].(map[string]any)["hosts"].(map[string]any), "worker-3")
+		},
 			"libvirt worker-3", []string{"worker-3", "uri_template"}, "libvirt worker-0"},
 		{"microversion out of range", func(c map[string]any) { c["compute_microversion"] = "2.999" }, "compute microversion", []string{"2.999", "2.1 to 2.104"}, "image"},
 		{"no device for any alias", func(c map[string]any) { c["device_catalog"] = catDir }, "catalog", []string{"none"}, "leftovers"},

@@ -160,7 +160,9 @@ func (r *runner) skip(name, because string) {
 
 func failed(found, fix string) Result { return Result{Status: Fail, Found: found, Fix: fix} }
 
-func ok(format string, args ...any) Result { return Result{Status: OK, Found: fmt.Sprintf(format, args...)} }
+func ok(format string, args ...any) Result {
+	return Result{Status: OK, Found: fmt.Sprintf(format, args...)}
+}
 
 // Run runs every check against the lab cfg names and returns the results; Report.Err says whether
 // a run can start.
