@@ -26,6 +26,7 @@ import (
 	"github.com/hwcert/hwcert/framework/evidence"
 	"github.com/hwcert/hwcert/framework/hypervisor"
 	"github.com/hwcert/hwcert/framework/inventory"
+	"github.com/hwcert/hwcert/framework/needs"
 	"github.com/hwcert/hwcert/framework/openstack"
 	"github.com/hwcert/hwcert/framework/placement"
 	"github.com/hwcert/hwcert/framework/suite"
@@ -145,14 +146,21 @@ func (f *Framework) Entry(alias string) catalog.Entry {
 // the hosts that do.
 func (f *Framework) RequireDevices(alias string, count int) []string {
 	GinkgoHelper()
-	hosts := f.Inventory.HostsWhere(inventory.HasDevices(alias, count))
-	if len(hosts) == 0 {
-		if f.Inventory.Count(alias) == 0 {
-			Skip(fmt.Sprintf("lab has no device for alias %s", alias))
-		}
-		Skip(fmt.Sprintf("no host of the lab has %d devices for alias %s (at most %d on one host)", count, alias, f.Inventory.MaxOnHost(alias)))
+	if reason := needs.DevicesReason(f.Inventory, alias, count); reason != "" {
+		Skip(reason)
 	}
-	return hosts
+	return f.Inventory.HostsWhere(inventory.HasDevices(alias, count))
+}
+
+// HostFor acquires a host that meets the need (see AcquireHost), or skips the spec with the
+// reason `hwcert inventory` gives for it.
+func (f *Framework) HostFor(ctx context.Context, n needs.Need) string {
+	GinkgoHelper()
+	hosts, reason := n.Hosts(f.Inventory)
+	if reason != "" {
+		Skip(reason)
+	}
+	return f.AcquireHost(ctx, n.Can, hosts...)
 }
 
 // AcquireHost gives the spec one of the candidate hosts to itself until it ends, and returns its
@@ -162,7 +170,7 @@ func (f *Framework) RequireDevices(alias string, count int) []string {
 func (f *Framework) AcquireHost(ctx context.Context, reason string, candidates ...string) string {
 	GinkgoHelper()
 	if len(candidates) == 0 {
-		Skip("no host of the lab can " + reason)
+		Skip(needs.NoHostReason(reason))
 	}
 	// Start at a different candidate on each process so parallel specs spread over the hosts.
 	start := GinkgoParallelProcess() % len(candidates)

@@ -23,6 +23,14 @@ func exitCode(err error) int {
 	return 1
 }
 
+// noArgs refuses positional arguments as a usage error (exit 2).
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageErr("%s takes no arguments, got %q", cmd.CommandPath(), args)
+	}
+	return nil
+}
+
 func newRootCommand() *cobra.Command {
 	var verbose bool
 	root := &cobra.Command{
@@ -44,6 +52,12 @@ Without hardware, "hwcert mock" serves a simulated lab that speaks the same prot
 		},
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "log debug messages")
+	root.Version = "set" // makes cobra add --version; the template prints the build's versions
+	root.SetVersionTemplate(versionText())
+	// A bad flag or argument is a usage error: exit 2, like a bad config.
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &exitError{code: exitUsage, err: err}
+	})
 	for _, sub := range subcommands {
 		root.AddCommand(sub())
 	}

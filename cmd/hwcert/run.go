@@ -60,7 +60,7 @@ func newRunCommand() *cobra.Command {
 		configFile, labelFilter, reportDir, labName string
 		faults                                      []string
 		timeout, bootLatency                        time.Duration
-		dryRun, verbose                             bool
+		dryRun, verbose, skipPreflight              bool
 	)
 	cmd := &cobra.Command{
 		Use:   "run [--config FILE] [--label-filter EXPR] [--report-dir DIR]",
@@ -130,6 +130,16 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			if _, _, err := selectSpecs(suiteConfig); err != nil {
 				return err
 			}
+			// The embedded mock is started by the suite itself and is a lab that works.
+			if configFile != "" && !skipPreflight {
+				t, err := openTarget(cmd.Context(), configFile, "")
+				if err != nil {
+					return err
+				}
+				if err := runPreflight(cmd.Context(), t, configFile, 30*time.Second, cmd.ErrOrStderr()); err != nil {
+					return fmt.Errorf("%w (hwcert preflight --config %s repeats the checks; --skip-preflight runs anyway)", err, configFile)
+				}
+			}
 
 			absReports, err := filepath.Abs(reportDir)
 			if err != nil {
@@ -183,6 +193,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 	f.StringArrayVar(&faults, "mock-fault", nil, "embedded mock only: inject a fault (repeatable): "+faultNames())
 	f.DurationVar(&timeout, "timeout", 2*time.Hour, "bound on the whole run")
 	f.BoolVar(&dryRun, "dry-run", false, "list the specs the filter selects, with their labels, without running them or writing anything")
+	f.BoolVar(&skipPreflight, "skip-preflight", false, "with --config: start without the checks of hwcert preflight")
 	f.BoolVar(&verbose, "spec-verbose", false, "print every spec as it runs, including skipped ones")
 	return cmd
 }

@@ -30,6 +30,7 @@ func ParseNodeDevice(nodeDevXML string) (d Device, ok bool, err error) {
 	if nd.Driver != nil {
 		d.Driver = nd.Driver.Name
 	}
+	d.VendorName, d.ProductName, d.Class = pci.Vendor.Name, pci.Product.Name, pci.Class
 	if d.VendorID, err = pciID(pci.Vendor.ID); err != nil {
 		return Device{}, false, fmt.Errorf("vendor id: %w", err)
 	}

@@ -64,6 +64,11 @@ type Device struct {
 	Socket *int
 	Driver string // host driver bound to the device (e.g. vfio-pci)
 	Name   string // node device name (pci_0000_3d_01_2)
+	// VendorName, ProductName and Class (0x0b4000) are what libvirt reports, for the inventory
+	// to show; no verdict reads them, so they stay out of a placement's JSON (and its goldens).
+	VendorName  string `json:"-"`
+	ProductName string `json:"-"`
+	Class       string `json:"-"`
 }
 
 // ID is "vendor:product".

@@ -236,7 +236,7 @@ func connect(ctx context.Context, b bootstrap) (*Env, error) {
 		return nil, fmt.Errorf("config network: %w", err)
 	}
 	hv := hypervisor.New(cfg.HypervisorURI)
-	inv, err := discover(ctx, cloud, hv, cat)
+	inv, err := Discover(ctx, cloud, hv, cat)
 	if err != nil {
 		_ = hv.Close()
 		return nil, err
@@ -248,8 +248,9 @@ func connect(ctx context.Context, b bootstrap) (*Env, error) {
 	}, nil
 }
 
-// discover lists the compute hosts and asks each one's libvirtd what it has.
-func discover(ctx context.Context, cloud *openstack.Client, hv *hypervisor.Inspector, cat *catalog.Catalog) (*inventory.Inventory, error) {
+// Discover lists the compute hosts and asks each one's libvirtd what it has. The suites and
+// `hwcert inventory` both call it, so what the inventory shows is what the specs choose from.
+func Discover(ctx context.Context, cloud *openstack.Client, hv *hypervisor.Inspector, cat *catalog.Catalog) (*inventory.Inventory, error) {
 	hosts, err := cloud.Hosts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)

@@ -20,9 +20,9 @@ import (
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework"
 	"github.com/hwcert/hwcert/framework/catalog"
-	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
+	"github.com/hwcert/hwcert/framework/needs"
 	"github.com/hwcert/hwcert/framework/verify"
 )
 
@@ -46,19 +46,9 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	}
 	oneServer := SpecTimeout(framework.OneServerTimeout)
 
-	// localOrAny is the host predicate under which a policy can be met at all: required and
-	// socket need a device with NUMA information.
-	localOrAny := func(alias, policy string) func(h *inventory.Host) bool {
-		if policy == vocab.PolicyRequired || policy == vocab.PolicySocket {
-			return inventory.HasLocalDevices(alias, 1)
-		}
-		return inventory.HasDevices(alias, 1)
-	}
-
 	DescribeTable("the flavor's policy with a one-node guest",
 		func(ctx SpecContext, alias, policy string) {
-			f.RequireDevices(alias, 1)
-			host := f.HostWhere(ctx, fmt.Sprintf("give a %s device under %s", alias, policy), localOrAny(alias, policy))
+			host := f.HostFor(ctx, needs.Policy(alias, policy))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p := f.Inspect(ctx, srv)
@@ -70,8 +60,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	// strict policies must still give the guest's own node (or socket).
 	DescribeTable("a strict policy picks the guest's node when another node has devices too",
 		func(ctx SpecContext, alias, policy string) {
-			f.RequireDevices(alias, 1)
-			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), inventory.HasDevicesOnNodes(alias, 2))
+			host := f.HostFor(ctx, needs.TwoNodes(alias))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p := f.Inspect(ctx, srv)
@@ -86,8 +75,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	// pCPUs must sit on the device's node (required) or socket (socket).
 	DescribeTable("dedicated CPUs sit on the device's node",
 		func(ctx SpecContext, alias, policy string) {
-			f.RequireDevices(alias, 1)
-			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), inventory.HasDevicesOnNodes(alias, 2))
+			host := f.HostFor(ctx, needs.TwoNodes(alias))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p := f.Inspect(ctx, srv)
@@ -103,9 +91,8 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	DescribeTable("the alias's policy when the flavor sets none",
 		func(ctx SpecContext, alias string) {
 			e := f.Entry(alias)
-			f.RequireDevices(alias, 1)
 			policy := verify.Request{}.PolicyFor(e)
-			host := f.HostWhere(ctx, fmt.Sprintf("give a %s device under %s", alias, policy), localOrAny(alias, policy))
+			host := f.HostFor(ctx, needs.Policy(alias, policy))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs())
 			Expect(fl.ExtraSpecs).NotTo(HaveKey(vocab.SpecPCINUMAPolicy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
@@ -126,15 +113,9 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 		func(ctx SpecContext, alias, policy string) {
 			// Upstream one device local to either node will do; under the StarlingX reading each
 			// guest node needs its own, so the guest asks for two, on a host that has both.
-			count := 1
-			pred := inventory.All(inventory.HasNodes(2), inventory.HasLocalDevices(alias, 1))
-			if framework.Config().Expect.PCINUMAAffinity == vocab.AffinityPerGuestNode {
-				count = 2
-				pred = inventory.All(pred, inventory.HasDevicesOnNodes(alias, 2))
-			}
-			f.RequireDevices(alias, count)
-			host := f.HostWhere(ctx, fmt.Sprintf("host a two-node guest with %d × %s", count, alias), pred)
-			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, count), framework.WithNUMANodes(2), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
+			need := needs.TwoNodeGuest(alias, framework.Config().Expect.PCINUMAAffinity)
+			host := f.HostFor(ctx, need)
+			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, need.Devices), framework.WithNUMANodes(2), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p := f.Inspect(ctx, srv)
 			Expect(p.GuestCells).To(HaveLen(2))
@@ -147,8 +128,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	// alias on the host, they find no valid host.
 	DescribeTable("a device without NUMA information",
 		func(ctx SpecContext, alias, policy string) {
-			f.RequireDevices(alias, 1)
-			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices without NUMA information only", alias), inventory.OnlyNoNUMADevices(alias))
+			host := f.HostFor(ctx, needs.NoNUMAOnly(alias))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			switch policy {
 			case vocab.PolicyLegacy, vocab.PolicyPreferred:
@@ -178,13 +158,10 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	// the lab's config says which one it is expected to follow.
 	DescribeTable("the StarlingX per-guest-node reading of required",
 		func(ctx SpecContext, alias, reading string) {
-			if got := framework.Config().Expect.PCINUMAAffinity; got != reading {
-				Skip(fmt.Sprintf("the lab is expected to follow the %s reading (config expect.pci_numa_affinity), not %s", got, reading))
+			if why := needs.ReadingReason(framework.Config().Expect.PCINUMAAffinity, reading); why != "" {
+				Skip(why)
 			}
-			f.RequireDevices(alias, 1)
-			host := f.HostWhere(ctx, fmt.Sprintf("hold %s devices on one of two NUMA nodes only", alias), func(h *inventory.Host) bool {
-				return len(h.Nodes) >= 2 && len(h.NodesWith(alias, 1)) == 1 && h.CountWithNUMA(alias) == h.Count(alias)
-			})
+			host := f.HostFor(ctx, needs.OneOfTwoNodes(alias))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(2), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(vocab.PolicyRequired))
 			if reading == vocab.AffinityPerGuestNode {
 				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
