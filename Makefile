@@ -20,7 +20,7 @@ deps:
 	$(GO) mod download
 
 build: deps
-	$(GO) build -o $(BIN) ./cmd/hwcert
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/hwcert
 
 lint: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

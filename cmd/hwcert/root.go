@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -61,5 +62,19 @@ Without hardware, "hwcert mock" serves a simulated lab that speaks the same prot
 	for _, sub := range subcommands {
 		root.AddCommand(sub())
 	}
+	// An unknown command is a usage error too (cobra's own would exit 1).
+	root.Args = func(cmd *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return nil
+		}
+		var names []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() {
+				names = append(names, c.Name())
+			}
+		}
+		return usageErr("unknown command %q for hwcert; expected one of %s", args[0], strings.Join(names, ", "))
+	}
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	return root
 }
