@@ -165,7 +165,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			// JUnit stays small for CI: timelines only for specs that did not pass or skip
 			// (evidence goes to files, referenced by a report entry).
 			ReportAfterSuite("junit", func(r Report) {
-				err := reporters.GenerateJUnitReportWithConfig(r, junitPath, reporters.JunitReportConfig{
+				err := reporters.GenerateJUnitReportWithConfig(report.WithoutEntries(r), junitPath, reporters.JunitReportConfig{
 					OmitTimelinesForSpecState: types.SpecStatePassed | types.SpecStateSkipped | types.SpecStatePending,
 					OmitLeafNodeType:          true,
 				})

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"strings"
@@ -32,6 +33,13 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 		return "not-testable"
 	},
 	"join": strings.Join,
+	"configText": func(raw []byte) string {
+		var b bytes.Buffer
+		if json.Indent(&b, raw, "", "  ") != nil {
+			return string(raw)
+		}
+		return b.String()
+	},
 	"time": func(t interface{ Format(string) string }) string { return t.Format("2006-01-02 15:04:05 MST") },
 }).Parse(pageTemplate))
 

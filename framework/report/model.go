@@ -114,7 +114,9 @@ type Cell struct {
 	Family string   `json:"family"`
 	State  string   `json:"state"` // passed, failed, skipped, not run, or "" when no spec exists
 	Specs  []string `json:"specs,omitempty"`
-	// Reason is why the cell's specs skipped (the first distinct reasons).
+	// Counts says how many of the specs ended in each state ("2 passed, 1 skipped").
+	Counts string `json:"counts,omitempty"`
+	// Reason is why the cell's specs skipped (the distinct reasons).
 	Reason string `json:"reason,omitempty"`
 }
 
@@ -371,10 +373,12 @@ func cellOf(family string, specs []Spec) Cell {
 	c := Cell{Family: family}
 	var reasons []string
 	best := 99
+	n := map[string]int{}
 	for _, sp := range specs {
 		if sp.Family != family {
 			continue
 		}
+		n[sp.State]++
 		c.Specs = append(c.Specs, sp.ID)
 		if r := rank(sp.State); r < best {
 			best, c.State = r, sp.State
@@ -383,9 +387,14 @@ func cellOf(family string, specs []Spec) Cell {
 			reasons = append(reasons, sp.Reason)
 		}
 	}
-	if c.State == StateSkipped {
-		c.Reason = strings.Join(reasons, "; ")
+	c.Reason = strings.Join(reasons, "; ")
+	var counts []string
+	for _, st := range []string{StateFailed, StatePassed, StateSkipped, StateNotRun} {
+		if n[st] > 0 {
+			counts = append(counts, fmt.Sprintf("%d %s", n[st], st))
+		}
 	}
+	c.Counts = strings.Join(counts, ", ")
 	return c
 }
 

@@ -13,7 +13,10 @@ import (
 	"fmt"
 	"net/url"
 	"runtime/debug"
+	"slices"
 	"strings"
+
+	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/hwcert/hwcert/config"
 	"github.com/hwcert/hwcert/framework/catalog"
@@ -74,9 +77,13 @@ type Harness struct {
 	Modified bool   `json:"modified,omitempty"`
 }
 
+// Revision is the VCS revision `make build` stamps (-ldflags -X) for builds whose toolchain
+// leaves the build info without one (-buildvcs=false, a worktree the go command cannot read).
+var Revision string
+
 // CurrentHarness reads the running binary's module version and VCS stamp.
 func CurrentHarness() Harness {
-	h := Harness{Version: "unknown"}
+	h := Harness{Version: "unknown", Revision: Revision}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return h
@@ -153,4 +160,17 @@ func redactURI(s string) string {
 	}
 	u.RawQuery = q.Encode()
 	return strings.ReplaceAll(u.String(), placeholder, "{host}")
+}
+
+// WithoutEntries returns r without the report entries this package reads: they are data for the
+// bundle, and reporters that print every entry (JUnit properties) would grow by all of it. r is
+// not changed.
+func WithoutEntries(r types.Report) types.Report {
+	r.SpecReports = slices.Clone(r.SpecReports)
+	for i, sr := range r.SpecReports {
+		r.SpecReports[i].ReportEntries = slices.DeleteFunc(slices.Clone(sr.ReportEntries), func(e types.ReportEntry) bool {
+			return e.Name == EntryLab || e.Name == EntryPlacement
+		})
+	}
+	return r
 }
