@@ -5,7 +5,11 @@ DEB_PKGS := libvirt-dev pkg-config gcc libvirt-clients python3-openstackclient
 REPORT_DIR ?= reports
 BIN := bin/hwcert
 
-.PHONY: all deps build test unit e2e suites faults lint conformance bench fuzz clean
+BROWSERCHECK := framework/report/browsercheck
+# The browser check drives Debian's chromium (no browser download) with playwright-core from npm.
+BROWSER_CMDS := chromium:chromium node:nodejs npm:npm
+
+.PHONY: all deps deps-browser build test unit e2e suites faults lint conformance browser bench fuzz clean
 
 all: build
 
@@ -19,8 +23,21 @@ deps:
 	fi
 	$(GO) mod download
 
+# The revision goes into the certification report; the build info lacks it where VCS stamping is
+# off (GOFLAGS=-buildvcs=false) or the go command cannot read the checkout (a git worktree).
+REVISION := $(shell git rev-parse HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -modified)
 build: deps
-	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/hwcert
+	$(GO) build -buildvcs=auto -ldflags "-X github.com/hwcert/hwcert/framework/report.Revision=$(REVISION)" -o $(BIN) ./cmd/hwcert
+
+# Chromium, Node and npm when missing (Debian packages), then playwright-core at the locked version.
+deps-browser:
+	@missing=""; for c in $(BROWSER_CMDS); do command -v $${c%%:*} >/dev/null 2>&1 || missing="$$missing $${c##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps-browser: installing$$missing"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
+	fi
+	npm ci --prefix $(BROWSERCHECK) --no-audit --no-fund --loglevel=error
 
 lint: deps
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -50,7 +67,17 @@ faults: build
 conformance: build
 	$(GO) test -count=1 -tags conformance -timeout 10m ./mock/conformance/
 
-test: lint unit suites faults conformance
+# The certification bundle as a person sees it: a passing run and a numa-misplace run opened in
+# headless Chromium (no errors, every host and guest picture drawn, the failed specs' pictures show
+# the remote device); full-page screenshots are left in $(REPORT_DIR)/ to look at.
+browser: build deps-browser
+	./$(BIN) run --report-dir $(REPORT_DIR)/browser/pass
+	@rc=0; ./$(BIN) run --mock-fault numa-misplace --report-dir $(REPORT_DIR)/browser/numa-misplace || rc=$$?; \
+	if [ $$rc != 1 ]; then echo "browser: the numa-misplace run exited $$rc, expected 1 (specs failed)"; exit 1; fi
+	node $(BROWSERCHECK)/check.mjs $(REPORT_DIR)/browser/pass $(REPORT_DIR)/screenshot.png
+	node $(BROWSERCHECK)/check.mjs $(REPORT_DIR)/browser/numa-misplace $(REPORT_DIR)/screenshot-numa-misplace.png --expect-remote
+
+test: lint unit suites faults conformance browser
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -61,4 +88,5 @@ fuzz: deps
 			echo "fuzz $$t $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$t || exit 1; done; done
 
 clean:
-	rm -rf bin $(REPORT_DIR)/*.xml $(REPORT_DIR)/*.json $(REPORT_DIR)/evidence
+	rm -rf bin $(REPORT_DIR)/*.xml $(REPORT_DIR)/*.json $(REPORT_DIR)/evidence $(REPORT_DIR)/index.html \
+		$(REPORT_DIR)/MANIFEST.sha256 $(REPORT_DIR)/*.png $(REPORT_DIR)/browser

@@ -29,6 +29,7 @@ import (
 	"github.com/hwcert/hwcert/framework/needs"
 	"github.com/hwcert/hwcert/framework/openstack"
 	"github.com/hwcert/hwcert/framework/placement"
+	"github.com/hwcert/hwcert/framework/report"
 	"github.com/hwcert/hwcert/framework/suite"
 )
 
@@ -116,6 +117,8 @@ func (f *Framework) placement(ctx context.Context, srv *servers.Server) (*placem
 	if err != nil {
 		return nil, fmt.Errorf("reading the placement of server %s from the libvirt XML: %w", srv.ID, err)
 	}
+	// The certification report draws every guest a spec inspected (package report).
+	AddReportEntry(report.EntryPlacement, report.PlacementRecord{Host: cur.Host, Server: cur.ID, Placement: p}, ReportEntryVisibilityNever)
 	return p, nil
 }
 

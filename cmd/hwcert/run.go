@@ -20,6 +20,7 @@ import (
 	"github.com/hwcert/hwcert/fixtures/labs"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/labels"
+	"github.com/hwcert/hwcert/framework/report"
 	"github.com/hwcert/hwcert/framework/suite"
 	"github.com/hwcert/hwcert/mock/lab"
 
@@ -58,7 +59,7 @@ func (t *testingT) Fail() { t.failed = true }
 func newRunCommand() *cobra.Command {
 	var (
 		configFile, labelFilter, reportDir, labName string
-		faults                                      []string
+		faults, cards                               []string
 		timeout, bootLatency                        time.Duration
 		dryRun, verbose, skipPreflight              bool
 	)
@@ -69,8 +70,13 @@ func newRunCommand() *cobra.Command {
 is started (the default lab "` + labs.Default + `", or --lab) with the faults given by --mock-fault.
 
 Writes DIR/junit.xml, DIR/report.json and, for failed specs, DIR/evidence/<spec>/ (server JSON and
-fault, domain XML, node-device XML, host capabilities). Exits 1 when a spec failed, 2 when the run
-could not start (bad flags, config, lab or label filter).
+fault, domain XML, node-device XML, host capabilities), then the certification bundle:
+DIR/index.html (verdict per card, matrix, NUMA pictures of hosts and guests), DIR/summary.json and
+DIR/MANIFEST.sha256 ("cd DIR && sha256sum -c MANIFEST.sha256" verifies it). Exits 1 when a spec
+failed, 2 when the run could not start (bad flags, config, lab or label filter).
+
+--card ALIAS (repeatable) runs exactly the specs about that catalog alias (label alias:ALIAS),
+within --label-filter when both are given, and puts the card's verdict first.
 
 With --dry-run, lists the specs the label filter selects (full text and labels) and exits: it
 writes nothing, starts no mock and connects to no lab, but still checks the flags, the config or
@@ -115,12 +121,16 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			if err := labels.Validate(labelFilter); err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			opts := suite.Options{ConfigFile: configFile, Lab: labName, Faults: faults}
+			filter, err := cardFilter(cat, labelFilter, cards)
+			if err != nil {
+				return err
+			}
+			opts := suite.Options{ConfigFile: configFile, Lab: labName, Faults: faults, Cards: cards}
 			if latencySet {
 				opts.BootLatency = &bootLatency
 			}
 			suiteConfig, reporterConfig := GinkgoConfiguration()
-			suiteConfig.LabelFilter = labelFilter
+			suiteConfig.LabelFilter = filter
 			suiteConfig.Timeout = timeout
 			// The options choose the catalog the spec tree is built from.
 			suite.SetOptions(opts)
@@ -165,7 +175,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			// JUnit stays small for CI: timelines only for specs that did not pass or skip
 			// (evidence goes to files, referenced by a report entry).
 			ReportAfterSuite("junit", func(r Report) {
-				err := reporters.GenerateJUnitReportWithConfig(r, junitPath, reporters.JunitReportConfig{
+				err := reporters.GenerateJUnitReportWithConfig(report.WithoutEntries(r), junitPath, reporters.JunitReportConfig{
 					OmitTimelinesForSpecState: types.SpecStatePassed | types.SpecStateSkipped | types.SpecStatePending,
 					OmitLeafNodeType:          true,
 				})
@@ -178,6 +188,9 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			start := time.Now()
 			passed := RunSpecs(t, "hwcert", suiteConfig, reporterConfig)
 			fmt.Fprintf(cmd.OutOrStdout(), "hwcert: wrote %s and %s (%s)\n", junitPath, reporterConfig.JSONReport, time.Since(start).Round(time.Millisecond))
+			if err := writeBundle(cmd.OutOrStdout(), absReports); err != nil {
+				return err
+			}
 			if !passed || t.failed {
 				return &exitError{code: exitSpecsFailed, err: errors.New("some specs failed (see the report; evidence under " + filepath.Join(absReports, "evidence") + ")")}
 			}
@@ -190,6 +203,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 	f.StringVar(&reportDir, "report-dir", "reports", "directory for junit.xml, report.json and evidence/")
 	f.StringVar(&labName, "lab", "", "embedded mock only: shipped lab ("+strings.Join(labs.Names(), ", ")+"), or a lab file: a value with a '/' or ending in .yaml/.yml, e.g. ./mylab (default "+labs.Default+")")
 	f.DurationVar(&bootLatency, "mock-boot-latency", 0, "embedded mock only: how long servers stay in BUILD (default: the lab's boot_latency)")
+	f.StringArrayVar(&cards, "card", nil, "run only the specs that certify this catalog alias and put its verdict first (repeatable)")
 	f.StringArrayVar(&faults, "mock-fault", nil, "embedded mock only: inject a fault (repeatable): "+faultNames())
 	f.DurationVar(&timeout, "timeout", 2*time.Hour, "bound on the whole run")
 	f.BoolVar(&dryRun, "dry-run", false, "list the specs the filter selects, with their labels, without running them or writing anything")
@@ -247,4 +261,49 @@ func labelHelp() string {
 		fmt.Fprintf(&b, "  %-28s %s\n", l, labels.Describe(l))
 	}
 	return b.String()
+}
+
+// cardFilter narrows the label filter to the specs about the given catalog aliases.
+func cardFilter(cat *catalog.Catalog, filter string, cards []string) (string, error) {
+	if len(cards) == 0 {
+		return filter, nil
+	}
+	var terms []string
+	for _, c := range cards {
+		if _, ok := cat.Lookup(c); !ok {
+			return "", usageErr("--card %q: not a catalog alias (known: %s)", c, strings.Join(cat.Aliases(), ", "))
+		}
+		terms = append(terms, labels.Alias(c))
+	}
+	out := strings.Join(terms, " || ")
+	if filter != "" {
+		out = "(" + filter + ") && (" + out + ")"
+	}
+	return out, nil
+}
+
+// writeBundle writes the certification bundle of a finished run and says where and how long.
+func writeBundle(w io.Writer, dir string) error {
+	start := time.Now()
+	s, err := report.WriteBundle(dir)
+	if err != nil {
+		return fmt.Errorf("writing the certification bundle in %s: %w", dir, err)
+	}
+	fmt.Fprintf(w, "hwcert: wrote the certification bundle %s (%s, %s; %d cards: %s) in %s\n",
+		filepath.Join(dir, report.FileIndex), report.FileSummary, report.FileManifest, len(s.Cards), verdictCounts(s), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func verdictCounts(s *report.Summary) string {
+	n := map[string]int{}
+	for _, c := range s.Cards {
+		n[c.Verdict]++
+	}
+	var out []string
+	for _, v := range []string{report.Certified, report.NotCertified, report.NotTestable} {
+		if n[v] > 0 {
+			out = append(out, fmt.Sprintf("%d %s", n[v], v))
+		}
+	}
+	return strings.Join(out, ", ")
 }

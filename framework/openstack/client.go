@@ -13,6 +13,7 @@ import (
 	gopenstack "github.com/gophercloud/gophercloud/v2/openstack"
 	gconfig "github.com/gophercloud/gophercloud/v2/openstack/config"
 	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
+	"github.com/gophercloud/gophercloud/v2/openstack/utils"
 
 	"github.com/hwcert/hwcert/config"
 )
@@ -100,4 +101,14 @@ func waitFor(ctx context.Context, interval time.Duration, predicate func(context
 			return ctx.Err()
 		}
 	}
+}
+
+// Microversions is the compute API's supported microversion range ("2.1", "2.104"), from its
+// version document, for reports: which lab answered matters to whoever reads them.
+func (c *Client) Microversions(ctx context.Context) (min, max string, err error) {
+	mv, err := utils.GetSupportedMicroversions(ctx, c.compute)
+	if err != nil {
+		return "", "", apiError(err, "read the compute API version document")
+	}
+	return fmt.Sprintf("%d.%d", mv.MinMajor, mv.MinMinor), fmt.Sprintf("%d.%d", mv.MaxMajor, mv.MaxMinor), nil
 }

@@ -52,6 +52,8 @@ type Options struct {
 	ReportDir  string
 	// BootLatency, when set, overrides the embedded lab's boot latency.
 	BootLatency *time.Duration
+	// Cards are the catalog aliases the run certifies (hwcert run --card), for the report.
+	Cards []string
 	// err is a malformed environment variable, reported when the suite starts.
 	err error
 }
@@ -211,6 +213,9 @@ func setupAll(ctx SpecContext, data []byte) {
 	Expect(err).NotTo(HaveOccurred(), "setting up the suite environment")
 	env = e
 	GinkgoWriter.Printf("hwcert: run %s, lab inventory:\n%s", e.RunID, e.Inventory.Summary())
+	if GinkgoParallelProcess() == 1 {
+		recordLab(ctx, e)
+	}
 }
 
 // connect loads the config and builds the clients and the inventory.

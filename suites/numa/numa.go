@@ -121,7 +121,9 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			Expect(p.GuestCells).To(HaveLen(2))
 			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
 		},
-		perAliasAndPolicy([]string{vocab.PolicyRequired, vocab.PolicyLegacy}, oneServer, func(e catalog.Entry, _ string) []string { return idFaults(e) }))
+		perAliasAndPolicy([]string{vocab.PolicyRequired, vocab.PolicyLegacy}, oneServer, func(e catalog.Entry, _ string) []string {
+			return append([]string{labels.TwoNodeGuest}, idFaults(e)...)
+		}))
 
 	// A device without NUMA information (sysfs numa_node -1) is a case of its own: legacy and
 	// preferred accept it, required and socket never do, so when it is the only device of its
@@ -178,7 +180,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			var out []TableEntry
 			for _, e := range cat.Supported() {
 				for _, r := range vocab.Readings {
-					ls := []string{labels.StarlingXDoc, labels.NUMAReading(r), labels.Policy(vocab.PolicyRequired)}
+					ls := []string{labels.StarlingXDoc, labels.NUMAReading(r), labels.Policy(vocab.PolicyRequired), labels.TwoNodeGuest}
 					if r == vocab.AffinityUpstream {
 						ls = append(ls, idFaults(e)...)
 					}
