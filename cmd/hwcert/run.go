@@ -300,7 +300,7 @@ func verdictCounts(s *report.Summary) string {
 		n[c.Verdict]++
 	}
 	var out []string
-	for _, v := range []string{report.Certified, report.NotCertified, report.NotTestable} {
+	for _, v := range []string{report.Certified, report.RefusedAsUnsupported, report.NotCertified, report.NotTestable} {
 		if n[v] > 0 {
 			out = append(out, fmt.Sprintf("%d %s", n[v], v))
 		}

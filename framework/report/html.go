@@ -25,7 +25,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"stateClass": func(s string) string { return strings.ReplaceAll(s, " ", "-") },
 	"verdictClass": func(v string) string {
 		switch v {
-		case Certified:
+		case Certified, RefusedAsUnsupported:
 			return "certified"
 		case NotCertified:
 			return "not-certified"

@@ -100,6 +100,10 @@ const (
 	Certified    = "certified"
 	NotCertified = "not certified"
 	NotTestable  = "not testable on this lab"
+	// RefusedAsUnsupported is an alias whose passthrough is not supported (a QAT PF) that met
+	// every criterion: the cloud refused it as it must. It is never called certified, which a
+	// reader would take for "this card works for passthrough".
+	RefusedAsUnsupported = "refused as unsupported"
 )
 
 // Criterion is one rule a card is judged by, whether it is met, and the specs that decide it.
@@ -405,7 +409,8 @@ func cellOf(family string, specs []Spec) Cell {
 //     (for an alias whose passthrough is not supported, only the refusals are required).
 //
 // A failed spec makes the card not certified; otherwise a missing required spec makes it not
-// testable on this lab; otherwise it is certified.
+// testable on this lab; otherwise it is certified (refused as unsupported for an alias whose
+// passthrough is not supported).
 func judge(e catalog.Entry, specs []Spec, fams []Family) (string, []Criterion) {
 	positive := Criterion{Rule: "every positive spec that ran passed", Met: true}
 	negative := Criterion{Rule: "every negative spec saw the request refused as expected", Met: true}
@@ -446,6 +451,8 @@ func judge(e catalog.Entry, specs []Spec, fams []Family) (string, []Criterion) {
 		return NotCertified, crit
 	case !required.Met:
 		return NotTestable, crit
+	case !e.PassthroughSupported:
+		return RefusedAsUnsupported, crit
 	default:
 		return Certified, crit
 	}

@@ -108,7 +108,7 @@ func TestVerdicts(t *testing.T) {
 		{name: "an unsupported alias needs only its refusal",
 			cat:   []catalog.Entry{pf, vf},
 			specs: append(fullVF(), spec("pf refused", types.SpecStatePassed, "", "negative", "alias:qat-pf")),
-			want:  map[string]string{"qat-pf": Certified, "qat-vf": Certified}},
+			want:  map[string]string{"qat-pf": RefusedAsUnsupported, "qat-vf": Certified}},
 		{name: "a timed-out spec failed", cat: []catalog.Entry{vf},
 			specs: append(fullVF(), spec("slow", types.SpecStateTimedout, "timeout", "passthrough", "alias:qat-vf")),
 			want:  map[string]string{"qat-vf": NotCertified}, unmet: []string{"every positive"}},
