@@ -29,6 +29,7 @@ const (
 	NoNUMADevice  = "no-numa-device"
 	StarlingXDoc  = "starlingx-doc"
 	DedicatedCPUs = "dedicated-cpus"
+	Lifecycle     = "lifecycle"
 )
 
 // Keyed labels (KEY:VALUE); Ginkgo's set operations (`policy: containsAny {required,socket}`)
@@ -61,6 +62,7 @@ var registry = func() map[string]string {
 		NoNUMADevice:  "uses a device without NUMA information (sysfs numa_node -1)",
 		StarlingXDoc:  "checks a claim of the StarlingX documentation",
 		DedicatedCPUs: "uses dedicated (pinned) CPUs, hw:cpu_policy=dedicated",
+		Lifecycle:     "reboots, stops or starts a server and checks what it keeps",
 	}
 	for _, p := range vocab.Policies {
 		r[Policy(p)] = "uses the " + p + " PCI NUMA affinity policy"

@@ -49,6 +49,7 @@ func (a *API) routeCompute() {
 	route("GET /os-aggregates", a.listAggregates)
 	route("GET /os-availability-zone", a.listAvailabilityZones(false))
 	route("GET /os-availability-zone/detail", a.listAvailabilityZones(true))
+	a.routeLifecycle(route)
 }
 
 // compute wraps a Nova handler: token check (keystonemiddleware runs first), then microversion
