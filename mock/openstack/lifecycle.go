@@ -314,7 +314,11 @@ func (a *API) tenantUsage(tenant string, start, end time.Time, detailed bool, ma
 		if s.TenantID != tenant {
 			continue
 		}
+		// Nova counts from the launch (or the creation) to the end of the window.
 		from, to := s.Created, end
+		if !s.LaunchedAt.IsZero() {
+			from = s.LaunchedAt
+		}
 		if from.Before(start) {
 			from = start
 		}
