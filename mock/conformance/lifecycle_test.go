@@ -143,7 +143,9 @@ func TestCLINetworkAndLifecycle(t *testing.T) {
 
 	svcs := jsonRows(t, cli("compute", "service", "list", "-f", "json"), "compute service list",
 		"ID", "Binary", "Host", "Zone", "Status", "State", "Updated At")
-	if !slices.ContainsFunc(svcs, func(s map[string]any) bool { return s["Binary"] == "nova-compute" && s["Host"] == virshHost && s["State"] == "up" }) {
+	if !slices.ContainsFunc(svcs, func(s map[string]any) bool {
+		return s["Binary"] == "nova-compute" && s["Host"] == virshHost && s["State"] == "up"
+	}) {
 		t.Errorf("compute service list has no nova-compute up on %s: %v", virshHost, svcs)
 	}
 	for _, mv := range []string{"2.1", "2.88"} {
