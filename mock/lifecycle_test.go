@@ -1,11 +1,9 @@
 package mock_test
 
 import (
-	"context"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack"
@@ -18,18 +16,7 @@ import (
 // waitStatus polls the server until it has the status and no task state, with a deadline.
 func (c *labClient) waitStatus(id, status string) *servers.Server {
 	c.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	var last *servers.Server
-	err := poll(ctx, 10*time.Millisecond, func(ctx context.Context) (bool, error) {
-		s, err := servers.Get(ctx, c.compute, id).Extract()
-		last = s
-		return err == nil && s.Status == status && s.TaskState == "", err
-	})
-	if err != nil {
-		c.t.Fatalf("waiting for server %s to be %s: %v (last: %+v)", id, status, err, last)
-	}
-	return last
+	return c.waitServer(id, "be "+status, func(s *servers.Server) bool { return s.Status == status && s.TaskState == "" })
 }
 
 func (c *labClient) network() *gophercloud.ServiceClient {

@@ -2,6 +2,7 @@ package openstack
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -67,14 +68,7 @@ func (a *API) serverAction(w http.ResponseWriter, r *http.Request, _ microversio
 
 func has(m map[string]any, k string) bool { _, ok := m[k]; return ok }
 
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func sortedKeys(m map[string]any) []string { return slices.Sorted(maps.Keys(m)) }
 
 // rebootType reads {"type": "SOFT"|"HARD"} with Nova's schema (reboot.py: enum in three cases).
 func rebootType(v any) (string, string) {
