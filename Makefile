@@ -2,6 +2,8 @@
 SHELL := /bin/bash
 GO ?= go
 DEB_PKGS := libvirt-dev pkg-config gcc libvirt-clients python3-openstackclient
+# The real libvirtd the reference tests hold the fake one to (installed without recommends).
+DAEMON_PKGS := libvirt-daemon libvirt-daemon-driver-qemu qemu-system-x86
 REPORT_DIR ?= reports
 BIN := bin/hwcert
 
@@ -9,7 +11,7 @@ BROWSERCHECK := framework/report/browsercheck
 # The browser check drives Debian's chromium (no browser download) with playwright-core from npm.
 BROWSER_CMDS := chromium:chromium node:nodejs npm:npm
 
-.PHONY: all deps deps-browser build test unit e2e suites faults lint conformance browser bench fuzz clean
+.PHONY: all deps deps-browser build test unit e2e suites faults lint conformance browser reference bench fuzz clean
 
 all: build
 
@@ -21,6 +23,15 @@ deps:
 		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing; \
 	fi
+	@missing=""; for p in $(DAEMON_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing; \
+	fi; \
+	getent group libvirt-qemu >/dev/null || $$sudo groupadd --system libvirt-qemu; \
+	getent passwd libvirt-qemu >/dev/null || $$sudo useradd --system --gid libvirt-qemu $$(getent group kvm >/dev/null && echo --groups kvm) \
+		--home-dir /var/lib/libvirt --no-create-home --shell /usr/sbin/nologin libvirt-qemu
 	$(GO) mod download
 
 # The revision goes into the certification report; the build info lacks it where VCS stamping is
@@ -77,7 +88,12 @@ browser: build deps-browser
 	node $(BROWSERCHECK)/check.mjs $(REPORT_DIR)/browser/pass $(REPORT_DIR)/screenshot.png
 	node $(BROWSERCHECK)/check.mjs $(REPORT_DIR)/browser/numa-misplace $(REPORT_DIR)/screenshot-numa-misplace.png --expect-remote
 
-test: lint unit suites faults conformance browser
+# The fake libvirtd against a real libvirtd 9.0 with QEMU, which the test starts and stops
+# itself (by pid); needs root, and skips saying so without it.
+reference: build
+	$(GO) test -count=1 -tags 'conformance reference' -timeout 10m -run '^TestRealLibvirtd' ./mock/conformance/
+
+test: lint unit suites faults conformance reference browser
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...

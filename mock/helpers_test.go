@@ -139,6 +139,12 @@ func (c *labClient) boot(client *gophercloud.ServiceClient, opts createOpts) (*s
 // settle polls the server until it leaves BUILD, with a deadline.
 func (c *labClient) settle(id string) *servers.Server {
 	c.t.Helper()
+	return c.waitServer(id, "leave BUILD", func(s *servers.Server) bool { return s.Status != "BUILD" })
+}
+
+// waitServer polls the server until done says so, with a deadline.
+func (c *labClient) waitServer(id, what string, done func(*servers.Server) bool) *servers.Server {
+	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	var last *servers.Server
@@ -148,10 +154,10 @@ func (c *labClient) settle(id string) *servers.Server {
 			return false, err
 		}
 		last = s
-		return s.Status != "BUILD", nil
+		return done(s), nil
 	})
 	if err != nil {
-		c.t.Fatalf("waiting for server %s to leave BUILD: %v (last: %+v)", id, err, last)
+		c.t.Fatalf("waiting for server %s to %s: %v (last: %+v)", id, what, err, last)
 	}
 	return last
 }

@@ -1,4 +1,4 @@
-// Package mock starts a whole simulated lab: Keystone, Nova and Glance over HTTP on one loopback
+// Package mock starts a whole simulated lab: Keystone, Nova, Glance and Neutron over HTTP on one loopback
 // listener, and one fake libvirtd per compute host on a unix socket (or loopback TCP), all
 // backed by the same scheduler and cloud state. Once every endpoint accepts connections it writes
 // a clouds.yaml and a harness config (hwcert.yaml) for the lab into the state directory, so the
@@ -410,13 +410,18 @@ func (m *Mock) HarnessConfig() config.Config {
 	if len(m.lab.Images) > 0 {
 		image = m.lab.Images[0].Name
 	}
+	// Boot on the tenant network by name, as a lab config does: the harness resolves it in Neutron.
+	network := "none"
+	if nets := m.cloud.Networks(); len(nets) > 0 {
+		network = nets[0].Name
+	}
 	return config.Config{
 		Cloud:               CloudName,
 		CloudsFile:          m.cloudsPath,
 		ComputeMicroversion: harnessMicroversion(m.lab.Nova.MaxMicroversion),
 		Hypervisors:         config.Hypervisors{Hosts: hosts},
 		Image:               image,
-		Network:             "none",
+		Network:             network,
 		Timeouts: config.Timeouts{
 			Boot:   config.Duration{Duration: 60 * time.Second},
 			Delete: config.Duration{Duration: 60 * time.Second},

@@ -39,7 +39,7 @@ func TestWrittenFilesAndAuth(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the written hwcert.yaml does not load: %v", err)
 	}
-	if cfg.Cloud != mock.CloudName || cfg.CloudsFile != c.m.CloudsFile() || cfg.Image != "cirros" || cfg.Network != "none" {
+	if cfg.Cloud != mock.CloudName || cfg.CloudsFile != c.m.CloudsFile() || cfg.Image != "cirros" || cfg.Network != "private" {
 		t.Errorf("hwcert.yaml: cloud %q clouds_file %q image %q network %q", cfg.Cloud, cfg.CloudsFile, cfg.Image, cfg.Network)
 	}
 	for _, h := range []string{"host-a", "host-b"} {

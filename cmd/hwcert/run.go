@@ -25,6 +25,7 @@ import (
 	"github.com/hwcert/hwcert/mock/lab"
 
 	// The suites: their specs register themselves; RunSpecs runs them all in one go.
+	_ "github.com/hwcert/hwcert/suites/lifecycle"
 	_ "github.com/hwcert/hwcert/suites/negative"
 	_ "github.com/hwcert/hwcert/suites/numa"
 	_ "github.com/hwcert/hwcert/suites/passthrough"

@@ -30,6 +30,7 @@ const (
 	StarlingXDoc  = "starlingx-doc"
 	DedicatedCPUs = "dedicated-cpus"
 	TwoNodeGuest  = "two-node-guest"
+	Lifecycle     = "lifecycle"
 )
 
 // Keyed labels (KEY:VALUE); Ginkgo's set operations (`policy: containsAny {required,socket}`)
@@ -63,6 +64,7 @@ var registry = func() map[string]string {
 		StarlingXDoc:  "checks a claim of the StarlingX documentation",
 		DedicatedCPUs: "uses dedicated (pinned) CPUs, hw:cpu_policy=dedicated",
 		TwoNodeGuest:  "boots a guest with two NUMA nodes, hw:numa_nodes=2",
+		Lifecycle:     "reboots, stops or starts a server and checks what it keeps",
 	}
 	for _, p := range vocab.Policies {
 		r[Policy(p)] = "uses the " + p + " PCI NUMA affinity policy"

@@ -81,6 +81,10 @@ type Cloud struct {
 	serverSeq  int // creation order, for Nova's default "created_at desc" listing
 	flavorSeq  int
 	lastChange time.Time
+	networks   []Network
+	ports      []Port
+	actions    map[string][]*Action // server id -> its actions, oldest first
+	started    time.Time
 }
 
 // New builds an empty cloud over a validated lab.
@@ -115,8 +119,14 @@ func New(opts Options) (*Cloud, error) {
 		servers:     map[string]*Server{},
 		timers:      map[string]*time.Timer{},
 		nextID:      1,
+		networks:    DefaultNetworks(opts.Lab.Name),
+		actions:     map[string][]*Action{},
+		started:     time.Now(),
 	}, nil
 }
+
+// Started is when the cloud came up: every host's boot time, for the hypervisor uptime.
+func (c *Cloud) Started() time.Time { return c.started }
 
 // Lab returns the lab the cloud simulates.
 func (c *Cloud) Lab() *lab.Lab { return c.lab }

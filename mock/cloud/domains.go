@@ -12,8 +12,9 @@ type hostDomains struct {
 	host string
 }
 
-// DomainSource returns the domains of one host: a domain exists from the moment its server is
-// ACTIVE until the server is deleted, with the XML rendered when it turned ACTIVE.
+// DomainSource returns the domains of one host: a domain exists from the moment its server has
+// landed until the server is deleted, with the XML rendered when it landed; it is running unless
+// the server is stopped (SHUTOFF), when libvirt keeps it defined and shut off.
 func (c *Cloud) DomainSource(host string) libvirtd.DomainSource {
 	return hostDomains{c: c, host: host}
 }
@@ -24,14 +25,14 @@ func (h hostDomains) Domains() []libvirtd.Domain {
 	defer h.c.mu.Unlock()
 	var out []libvirtd.Domain
 	for _, s := range h.c.servers {
-		if s.Status != StatusActive || s.Host != h.host {
+		if s.Host != h.host {
 			continue
 		}
 		out = append(out, libvirtd.Domain{
 			ID:        s.InstanceID,
 			Name:      s.InstanceName(),
 			UUID:      s.ID,
-			Active:    true,
+			Active:    s.PowerState == PowerRunning,
 			VCPUs:     s.Flavor.VCPUs,
 			MemoryKiB: uint64(s.Flavor.RAMMB) * 1024,
 			XML:       s.XML,
@@ -50,13 +51,14 @@ type HostUsage struct {
 	RunningVMs   int
 }
 
-// Usage sums the flavors of the ACTIVE servers on host, as Nova's resource tracker does.
+// Usage sums the flavors of the servers on host, as Nova's resource tracker does: a stopped
+// server keeps its resources.
 func (c *Cloud) Usage(host string) HostUsage {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var u HostUsage
 	for _, s := range c.servers {
-		if s.Status != StatusActive || s.Host != host {
+		if s.Host != host {
 			continue
 		}
 		u.VCPUsUsed += s.Flavor.VCPUs

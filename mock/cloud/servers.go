@@ -41,7 +41,10 @@ type Server struct {
 	Placement *scheduler.Placement
 	// XML is the domain XML rendered when the server turned ACTIVE.
 	XML string
-	seq int
+	// Ports are the Neutron ports Nova created for the server once it landed.
+	Ports    []Port
+	networks []NetworkRequest
+	seq      int
 }
 
 // InstanceName is the libvirt domain name, Nova's default instance_name_template.
@@ -58,6 +61,8 @@ func (s *Server) clone() Server {
 	out := *s
 	out.Flavor = s.Flavor.clone()
 	out.Metadata = maps.Clone(s.Metadata)
+	out.Ports = slices.Clone(s.Ports)
+	out.networks = slices.Clone(s.networks)
 	if s.Fault != nil {
 		f := *s.Fault
 		out.Fault = &f
@@ -77,6 +82,8 @@ type ServerRequest struct {
 	HypervisorHostname string
 	Metadata           map[string]string
 	TenantID, UserID   string
+	// Networks are the networks to give the server a port on ("networks": [{"uuid": ...}]).
+	Networks []NetworkRequest
 }
 
 // CreateServer checks a request synchronously as nova-api does (zone, destination, image,
@@ -118,6 +125,9 @@ func (c *Cloud) CreateServer(req ServerRequest) (Server, error) {
 	if _, ok := c.Image(req.ImageRef); !ok {
 		return Server{}, errorf(BadRequest, "Can not find requested image")
 	}
+	if err := c.checkNetworks(req.Networks); err != nil {
+		return Server{}, err
+	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -155,10 +165,12 @@ func (c *Cloud) CreateServer(req ServerRequest) (Server, error) {
 		Metadata:         maps.Clone(req.Metadata),
 		TenantID:         req.TenantID,
 		UserID:           req.UserID,
+		networks:         slices.Clone(req.Networks),
 		seq:              c.serverSeq,
 	}
 	c.nextID++
 	c.servers[s.ID] = s
+	c.recordAction(s, "create", now)
 
 	target := forcedHost
 	if target == "" {
@@ -197,10 +209,12 @@ func (c *Cloud) finishBoot(id string, req scheduler.Request) {
 		return // deleted while building, or shutting down
 	}
 	now := time.Now().UTC().Truncate(time.Second)
+	create := c.actions[id][0]
 	fail := func(msg string) {
-		s.Status, s.VMState, s.TaskState, s.PowerState = StatusError, "error", "", PowerNoState
+		s.Status, s.VMState, s.TaskState, s.PowerState = StatusError, vmError, "", PowerNoState
 		s.Fault = &Fault{Code: 500, Message: msg, Created: now}
 		s.Updated = now
+		create.finishEvent("conductor_schedule_and_build_instances", "", msg, create.StartTime, now)
 	}
 	// An unknown forced host (zone:HOST) is Nova's force_hosts matching nothing: no valid host.
 	if req.Host != "" {
@@ -236,11 +250,25 @@ func (c *Cloud) finishBoot(id string, req scheduler.Request) {
 			return
 		}
 	}
-	s.Status, s.VMState, s.TaskState, s.PowerState = StatusActive, "active", "", PowerRunning
 	s.Host, s.Node = p.Host, p.Host
 	if h, ok := c.host(p.Host); ok {
 		s.AvailabilityZone = h.AvailabilityZone
 	}
+	create.finishEvent("conductor_schedule_and_build_instances", "", "", create.StartTime, now)
+	if err := c.allocatePorts(s, now); err != nil {
+		c.sched.Release(id)
+		c.releasePorts(id)
+		s.Host, s.Node = "", ""
+		msg := fmt.Sprintf("Build of instance %s aborted: Failed to allocate the network(s): %v", id, err)
+		s.Status, s.VMState, s.TaskState, s.PowerState = StatusError, vmError, "", PowerNoState
+		s.Fault = &Fault{Code: 500, Message: msg, Created: now}
+		s.Updated = now
+		create.finishEvent("compute__do_build_and_run_instance", p.Host, msg, now, now)
+		return
+	}
+	create.finishEvent("compute__do_build_and_run_instance", p.Host, "", now, now)
+	s.Ports = c.portsOf(id)
+	s.Status, s.VMState, s.TaskState, s.PowerState = StatusActive, vmActive, "", PowerRunning
 	s.Placement = p
 	s.XML = xml
 	s.LaunchedAt = now
@@ -308,7 +336,8 @@ func (c *Cloud) Servers(f ServerFilter) ([]Server, error) {
 func (c *Cloud) DeleteServer(id string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.servers[id]; !ok {
+	s, ok := c.servers[id]
+	if !ok {
 		return serverNotFound(id)
 	}
 	if t, ok := c.timers[id]; ok {
@@ -317,7 +346,10 @@ func (c *Cloud) DeleteServer(id string) error {
 		}
 		delete(c.timers, id)
 	}
+	now := time.Now().UTC().Truncate(time.Second)
+	c.recordAction(s, "delete", now).finishEvent("compute_terminate_instance", s.Host, "", now, now)
 	delete(c.servers, id)
+	c.releasePorts(id)
 	c.sched.Release(id)
 	return nil
 }

@@ -1,7 +1,8 @@
 // Package openstack serves the mock cloud over HTTP the way OpenStack does: Keystone v3
 // (password auth, tokens, catalog), Nova v2.1 (microversions, flavors and extra specs, servers,
-// hypervisors, availability zones) and the part of Glance v2 that clients need to find an image.
-// One listener carries all three under /identity, /compute and /image, like devstack.
+// hypervisors, availability zones, the server lifecycle), the part of Glance v2 that clients need
+// to find an image, and a minimal Neutron v2.0 (fixed networks, the ports Nova creates). One
+// listener carries all four under /identity, /compute, /image and /networking, like devstack.
 //
 // Bodies, status codes and error texts follow Nova's (nova/api/openstack/...), because the
 // harness asserts on what a user of a real cloud would see.
@@ -107,6 +108,7 @@ func New(opts Options) (*API, error) {
 	a.routeIdentity()
 	a.routeCompute()
 	a.routeImage()
+	a.routeNetwork()
 	return a, nil
 }
 

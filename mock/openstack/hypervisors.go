@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hwcert/hwcert/mock/cloud"
 	"github.com/hwcert/hwcert/mock/lab"
@@ -84,7 +85,7 @@ func (a *API) hypervisorView(v microversion, index int, h *lab.Host, detail, wit
 		}
 	}
 	if detail && v.atLeast(88) {
-		out["uptime"] = nil
+		out["uptime"] = a.uptimeText(time.Now())
 	}
 	if withServers && v.atLeast(53) {
 		var list []any
@@ -161,30 +162,38 @@ func (a *API) listHypervisors(detail bool) computeHandler {
 }
 
 func (a *API) showHypervisor(w http.ResponseWriter, r *http.Request, v microversion) {
-	id := r.PathValue("id")
-	hosts := a.cloud.Lab().Hosts
-	for i := range hosts {
+	i, ok := a.hypervisorIndex(w, r.PathValue("id"), v)
+	if !ok {
+		return
+	}
+	withServers := false
+	if s := r.URL.Query().Get("with_servers"); s != "" {
+		withServers, _ = boolValue(s)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"hypervisor": a.hypervisorView(v, i, &a.cloud.Lab().Hosts[i], true, withServers)})
+}
+
+// hypervisorIndex finds the host of a hypervisor id (an integer before 2.53, a UUID from then
+// on), or answers Nova's 400/404.
+func (a *API) hypervisorIndex(w http.ResponseWriter, id string, v microversion) (int, bool) {
+	for i, h := range a.cloud.Lab().Hosts {
 		match := false
 		if v.atLeast(53) {
-			match = id == computeNodeUUID(hosts[i].Name)
+			match = id == computeNodeUUID(h.Name)
 		} else {
 			n, err := strconv.Atoi(id)
 			match = err == nil && n == i+1
 		}
 		if match {
-			withServers := false
-			if s := r.URL.Query().Get("with_servers"); s != "" {
-				withServers, _ = boolValue(s)
-			}
-			writeJSON(w, http.StatusOK, map[string]any{"hypervisor": a.hypervisorView(v, i, &hosts[i], true, withServers)})
-			return
+			return i, true
 		}
 	}
 	if v.atLeast(53) && !isUUIDText(id) {
 		novaError(w, http.StatusBadRequest, fmt.Sprintf("Invalid uuid %s", id))
-		return
+		return 0, false
 	}
 	novaError(w, http.StatusNotFound, fmt.Sprintf("Hypervisor with ID %s could not be found.", id))
+	return 0, false
 }
 
 func isUUIDText(s string) bool {

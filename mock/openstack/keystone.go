@@ -190,7 +190,7 @@ func (a *API) tokenBody(r *http.Request, issued, expires time.Time, scoped bool)
 	return body
 }
 
-// catalog lists identity, compute and image, each with public, internal and admin endpoints.
+// catalog lists identity, compute, image and network, each with public, internal and admin endpoints.
 func (a *API) catalog(r *http.Request) []any {
 	base := baseURL(r)
 	region := a.cloud.Lab().Region
@@ -211,6 +211,7 @@ func (a *API) catalog(r *http.Request) []any {
 		service("identity", "keystone", base+IdentityPrefix),
 		service("compute", "nova", base+ComputePrefix+"/v2.1"),
 		service("image", "glance", base+ImagePrefix),
+		service("network", "neutron", base+NetworkPrefix),
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/hwcert/hwcert/mock/cloud"
 )
@@ -49,6 +50,7 @@ func (a *API) routeCompute() {
 	route("GET /os-aggregates", a.listAggregates)
 	route("GET /os-availability-zone", a.listAvailabilityZones(false))
 	route("GET /os-availability-zone/detail", a.listAvailabilityZones(true))
+	a.routeLifecycle(route)
 }
 
 // compute wraps a Nova handler: token check (keystonemiddleware runs first), then microversion
@@ -209,6 +211,10 @@ func (a *API) computeVersion(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) listAvailabilityZones(detail bool) computeHandler {
 	return func(w http.ResponseWriter, r *http.Request, _ microversion) {
+		updated := time.Now().UTC().Truncate(time.Second).Format(microTime)
+		service := func() map[string]any {
+			return map[string]any{"available": true, "active": true, "updated_at": updated}
+		}
 		var zones []any
 		for _, z := range a.cloud.AvailabilityZones() {
 			zone := map[string]any{"zoneName": z, "zoneState": map[string]any{"available": true}, "hosts": nil}
@@ -216,14 +222,18 @@ func (a *API) listAvailabilityZones(detail bool) computeHandler {
 				hosts := map[string]any{}
 				for _, h := range a.cloud.Lab().Hosts {
 					if h.AvailabilityZone == z {
-						hosts[h.Name] = map[string]any{"nova-compute": map[string]any{
-							"available": true, "active": true, "updated_at": nil,
-						}}
+						hosts[h.Name] = map[string]any{"nova-compute": service()}
 					}
 				}
 				zone["hosts"] = hosts
 			}
 			zones = append(zones, zone)
+		}
+		// An admin's detailed list also shows the "internal" zone of the control services
+		// (os-services lists them on the first host).
+		if hosts := a.cloud.Lab().Hosts; detail && len(hosts) > 0 {
+			zones = append(zones, map[string]any{"zoneName": "internal", "zoneState": map[string]any{"available": true},
+				"hosts": map[string]any{hosts[0].Name: map[string]any{"nova-scheduler": service(), "nova-conductor": service()}}})
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"availabilityZoneInfo": zones})
 	}

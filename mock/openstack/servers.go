@@ -34,7 +34,7 @@ func (a *API) serverView(r *http.Request, v microversion, s cloud.Server) map[st
 		"hostId":                               hostID(s.Host, s.TenantID),
 		"created":                              s.Created.Format(isoTime),
 		"updated":                              s.Updated.Format(isoTime),
-		"addresses":                            map[string]any{}, // booted with networks none/auto: no ports in the mock
+		"addresses":                            a.addresses(s),
 		"accessIPv4":                           "",
 		"accessIPv6":                           "",
 		"links":                                links(r, "servers", s.ID),
@@ -297,10 +297,12 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request, v microversio
 	}
 	req.FlavorRef = idFromHref(flavorRef)
 	req.ImageRef = idFromHref(imageRef)
-	if msg := checkNetworks(raw["networks"], v); msg != "" {
+	nets, msg := checkNetworks(raw["networks"], v)
+	if msg != "" {
 		novaError(w, http.StatusBadRequest, msg)
 		return
 	}
+	req.Networks = nets
 	if md, present := raw["metadata"]; present {
 		m, ok := md.(map[string]any)
 		if !ok {
@@ -345,35 +347,59 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request, v microversio
 	}})
 }
 
-// checkNetworks validates "networks": "none"/"auto" from 2.37, or a list of requests. The mock
-// has no Neutron, so a list naming a network or port refers to something that does not exist.
-func checkNetworks(val any, v microversion) string {
+// checkNetworks validates "networks": "none"/"auto" from 2.37, or a list of requests. Only
+// networks by uuid are served: the mock's Neutron has no ports but those Nova creates, so a
+// request naming a port names one that does not exist.
+func checkNetworks(val any, v microversion) ([]cloud.NetworkRequest, string) {
 	switch x := val.(type) {
 	case nil:
-		return ""
+		return nil, ""
 	case string:
 		if !v.atLeast(37) {
-			return schemaError("networks", x, fmt.Sprintf("'%s' is not of type 'array'", x))
+			return nil, schemaError("networks", x, fmt.Sprintf("'%s' is not of type 'array'", x))
 		}
 		if x != "none" && x != "auto" {
-			return schemaError("networks", x, fmt.Sprintf("'%s' is not one of ['none', 'auto']", x))
+			return nil, schemaError("networks", x, fmt.Sprintf("'%s' is not one of ['none', 'auto']", x))
 		}
-		return ""
+		return nil, ""
 	case []any:
+		var out []cloud.NetworkRequest
 		for _, n := range x {
 			m, ok := n.(map[string]any)
 			if !ok {
-				return schemaError("networks", n, fmt.Sprintf("%s is not of type 'object'", pyRepr(n)))
+				return nil, schemaError("networks", n, fmt.Sprintf("%s is not of type 'object'", pyRepr(n)))
 			}
 			if port, ok := m["port"].(string); ok && port != "" {
-				return fmt.Sprintf("Port id %s could not be found.", port)
+				return nil, fmt.Sprintf("Port id %s could not be found.", port)
 			}
-			if id, ok := m["uuid"].(string); ok && id != "" {
-				return fmt.Sprintf("Network %s could not be found.", id)
+			id, _ := m["uuid"].(string)
+			if id == "" {
+				continue
 			}
+			if !isUUIDText(id) {
+				return nil, schemaError("uuid", id, fmt.Sprintf("'%s' is not a 'uuid'", id))
+			}
+			out = append(out, cloud.NetworkRequest{UUID: id})
 		}
-		return ""
+		return out, ""
 	default:
-		return schemaError("networks", val, fmt.Sprintf("%s is not of type 'array', 'string'", pyRepr(val)))
+		return nil, schemaError("networks", val, fmt.Sprintf("%s is not of type 'array', 'string'", pyRepr(val)))
 	}
+}
+
+// addresses is the server's network info as Nova shows it: per network name, the fixed IPs of
+// its ports with their MAC.
+func (a *API) addresses(s cloud.Server) map[string]any {
+	out := map[string]any{}
+	for _, p := range s.Ports {
+		n, ok := a.cloud.Network(p.NetworkID)
+		if !ok {
+			continue
+		}
+		list, _ := out[n.Name].([]any)
+		out[n.Name] = append(list, map[string]any{
+			"version": 4, "addr": p.IP.String(), "OS-EXT-IPS:type": "fixed", "OS-EXT-IPS-MAC:mac_addr": p.MAC,
+		})
+	}
+	return out
 }
