@@ -82,8 +82,8 @@ func TestPreflightPassesOnTheMock(t *testing.T) {
 		"libvirt worker-0", "libvirt worker-1", "libvirt worker-2", "libvirt worker-3", "catalog", "leftovers"} {
 		expectMark(t, out, c, "✔")
 	}
-	// The mock serves no GET /limits: the quota is said to be unchecked, not passed.
-	expectMark(t, out, "quota", "!", "not checked")
+	// The mock serves GET /limits with unlimited quotas (-1), so the largest spec fits.
+	expectMark(t, out, "quota", "✔", "fits the quota")
 	if !strings.HasSuffix(out, "preflight: a run can start\n") {
 		t.Errorf("no final verdict:\n%s", out)
 	}
