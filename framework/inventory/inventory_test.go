@@ -137,18 +137,21 @@ func TestReadsLikePlacement(t *testing.T) {
 	}
 }
 
-// TestRejectsLikePlacement: bad capabilities fail the inventory with placement's error, rather
-// than being read more loosely (a cell on two sockets used to take the first socket id seen).
+// TestRejectsLikePlacement: bad node devices fail the inventory with placement's error, rather
+// than being read more loosely; a cell on two sockets is read as placement reads it (no socket,
+// as Nova), not refused and not given the first socket id seen.
 func TestRejectsLikePlacement(t *testing.T) {
 	twoSockets := strings.Replace(capsTwoSockets, "<cpu id='1' socket_id='0'", "<cpu id='1' socket_id='1'", 1)
-	_, perr := placement.ParseCapabilities(twoSockets)
-	_, ierr := Build(nil, map[string]map[string]string{"h": {}}, map[string]string{"h": twoSockets})
-	if perr == nil || ierr == nil || ierr.Error() != "host h: "+perr.Error() {
-		t.Errorf("inventory error %v, placement error %v: want the same", ierr, perr)
+	inv, err := Build(nil, map[string]map[string]string{"h": {}}, map[string]string{"h": twoSockets})
+	if err != nil {
+		t.Fatal(err)
 	}
-	bad := nodedev("pci_0000_3d_00_0", "61", "0", "0", "8086", "37c8", `<capability type='phys_function'/>`)
-	_, _, perr = placement.ParseNodeDevice(bad)
-	_, ierr = Build(nil, map[string]map[string]string{"h": {"pci_0000_3d_00_0": bad}}, map[string]string{"h": capsTwoSockets})
+	if h := inv.Hosts[0]; !reflect.DeepEqual(h.NodeSocket, map[int]int{1: 1}) || !reflect.DeepEqual(h.SpanningCells, []int{0}) {
+		t.Errorf("cell 0 on two sockets: NodeSocket %v, SpanningCells %v; want map[1:1], [0]", h.NodeSocket, h.SpanningCells)
+	}
+	bad := nodedev("pci_0000_3d_00_0", "61", "0", "0", "8086", "37c8", `<capability type='phys_function'><address domain='0' bus='0x3d' function='0'/></capability>`)
+	_, _, perr := placement.ParseNodeDevice(bad)
+	_, ierr := Build(nil, map[string]map[string]string{"h": {"pci_0000_3d_00_0": bad}}, map[string]string{"h": capsTwoSockets})
 	if perr == nil || ierr == nil || ierr.Error() != "host h: node device pci_0000_3d_00_0: "+perr.Error() {
 		t.Errorf("inventory error %v, placement error %v: want the same", ierr, perr)
 	}

@@ -46,6 +46,10 @@ type Placement struct {
 	// socket; both from the host capabilities. A node whose CPUs carry no socket id is absent.
 	PCPUNodes  map[int]int
 	NodeSocket map[int]int
+	// NodesWithoutSocket are the host NUMA nodes the capabilities give no single socket (CPUs on
+	// several sockets, no socket ids, memory only), sorted. Nova refuses the socket policy on
+	// every device of a host with such a node (nova/pci/stats.py _filter_pools_for_socket_affinity).
+	NodesWithoutSocket []int `json:",omitempty"`
 }
 
 // Device is one passed-through host PCI device.
@@ -123,6 +127,11 @@ func hostdevAddresses(dom *libvirtxml.Domain) ([]Address, error) {
 		if h.SubsysPCI == nil {
 			continue // USB, SCSI, mdev...: not PCI passthrough
 		}
+		if h.Address != nil && h.Address.Unassigned != nil {
+			// <address type='unassigned'/>: libvirt detaches the device from the host (to keep an
+			// IOMMU group together) but gives it to the guest nowhere; it is not passed through.
+			continue
+		}
 		if err := add(fmt.Sprintf("hostdev[%d]", i), h.SubsysPCI.Source); err != nil {
 			return nil, err
 		}
@@ -152,7 +161,7 @@ func Build(domainXML string, nodeDevs map[Address]string, capsXML string) (*Plac
 	if err != nil {
 		return nil, err
 	}
-	p := &Placement{Domain: dom.Name, UUID: dom.UUID, PCPUNodes: host.CPUNode, NodeSocket: host.NodeSocket}
+	p := &Placement{Domain: dom.Name, UUID: dom.UUID, PCPUNodes: host.CPUNode, NodeSocket: host.NodeSocket, NodesWithoutSocket: host.NodesWithoutSocket()}
 	addrs, err := hostdevAddresses(&dom)
 	if err != nil {
 		return nil, err
