@@ -124,11 +124,9 @@ func TestReadsLikePlacement(t *testing.T) {
 			if !reflect.DeepEqual(h.CPUNode, p.PCPUNodes) || !reflect.DeepEqual(h.NodeSocket, p.NodeSocket) {
 				t.Errorf("inventory CPU→node %v, node→socket %v; placement %v, %v", h.CPUNode, h.NodeSocket, p.PCPUNodes, p.NodeSocket)
 			}
-			if len(h.Devices) != len(p.Devices) {
-				t.Fatalf("inventory has %d devices, placement %d", len(h.Devices), len(p.Devices))
-			}
 			for _, pd := range p.Devices {
 				i := slices.IndexFunc(h.Devices, func(d Device) bool { return d.Address == pd.Address })
+				pd.PFNUMANode = nil // the placement's own reading of the PF's node device
 				if i < 0 || !reflect.DeepEqual(h.Devices[i].Device, pd) {
 					t.Errorf("device %s: placement %+v, inventory %+v", pd.Address, pd, h.Devices)
 				}
