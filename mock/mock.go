@@ -410,7 +410,21 @@ func (m *Mock) HarnessConfig() config.Config {
 	if len(m.lab.Images) > 0 {
 		image = m.lab.Images[0].Name
 	}
+	// The lab's nova.conf, mirrored as a harness config of a real lab would mirror it.
+	var nova config.NovaConf
+	for _, s := range m.lab.Nova.DeviceSpec {
+		nova.DeviceSpec = append(nova.DeviceSpec, config.DeviceSpec{VendorID: s.VendorID, ProductID: s.ProductID, Address: s.Address})
+	}
+	for _, h := range m.lab.Hosts {
+		if h.CPUDedicatedSet != "" {
+			if nova.CPUDedicatedSet == nil {
+				nova.CPUDedicatedSet = map[string]string{}
+			}
+			nova.CPUDedicatedSet[h.Name] = h.CPUDedicatedSet
+		}
+	}
 	return config.Config{
+		Nova:                nova,
 		Cloud:               CloudName,
 		CloudsFile:          m.cloudsPath,
 		ComputeMicroversion: harnessMicroversion(m.lab.Nova.MaxMicroversion),

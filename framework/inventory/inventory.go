@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hwcert/hwcert/config"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/placement"
 )
@@ -35,6 +36,10 @@ type Device struct {
 	placement.Device
 	// Aliases are the catalog aliases whose IDs and function match the device.
 	Aliases []string
+	// Exposed is true when the lab's [pci] device_spec, as the harness config mirrors it, lets
+	// Nova pass the device through (every device, when the config mirrors none). Host predicates
+	// and counts see exposed devices only, so specs never aim at a card Nova does not offer.
+	Exposed bool
 }
 
 // Build assembles an inventory from libvirt's answers: for each host the PCI node device
@@ -57,7 +62,7 @@ func Build(cat *catalog.Catalog, pci map[string]map[string]string, caps map[stri
 				continue // not a PCI device
 			}
 			pd.Socket = topo.SocketOf(pd.NUMANode)
-			hi.Devices = append(hi.Devices, Device{Device: pd, Aliases: aliasesOf(cat, pd)})
+			hi.Devices = append(hi.Devices, Device{Device: pd, Aliases: aliasesOf(cat, pd), Exposed: true})
 		}
 		slices.SortFunc(hi.Devices, func(a, b Device) int { return a.Address.Compare(b.Address) })
 		inv.Hosts = append(inv.Hosts, hi)
@@ -89,8 +94,40 @@ func (inv *Inventory) Host(name string) (*Host, bool) {
 	return nil, false
 }
 
-// DevicesFor are the host's devices for an alias.
+// MarkExposed marks the devices [pci] device_spec exposes (see config.DeviceSpec); with no
+// entries every device stays exposed.
+func (inv *Inventory) MarkExposed(spec []config.DeviceSpec) {
+	if len(spec) == 0 {
+		return
+	}
+	for i := range inv.Hosts {
+		for j := range inv.Hosts[i].Devices {
+			d := &inv.Hosts[i].Devices[j]
+			a := d.Address
+			var pf *[4]uint
+			if d.PF != nil {
+				pf = &[4]uint{d.PF.Domain, d.PF.Bus, d.PF.Slot, d.PF.Function}
+			}
+			d.Exposed = slices.ContainsFunc(spec, func(s config.DeviceSpec) bool {
+				return s.Matches(d.VendorID, d.ProductID, [4]uint{a.Domain, a.Bus, a.Slot, a.Function}, pf)
+			})
+		}
+	}
+}
+
+// DevicesFor are the host's exposed devices for an alias.
 func (h *Host) DevicesFor(alias string) []Device {
+	var out []Device
+	for _, d := range h.AllDevicesFor(alias) {
+		if d.Exposed {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// AllDevicesFor are the host's devices for an alias, exposed or not.
+func (h *Host) AllDevicesFor(alias string) []Device {
 	var out []Device
 	for _, d := range h.Devices {
 		if slices.Contains(d.Aliases, alias) {
@@ -98,6 +135,27 @@ func (h *Host) DevicesFor(alias string) []Device {
 		}
 	}
 	return out
+}
+
+// Rows are the inventory rows of the host's devices for the aliases, one line each (address,
+// aliases, node, exposure), for failure messages.
+func (h *Host) Rows(aliases ...string) string {
+	var b strings.Builder
+	for _, d := range h.Devices {
+		if !slices.ContainsFunc(aliases, func(a string) bool { return slices.Contains(d.Aliases, a) }) {
+			continue
+		}
+		node := "-"
+		if d.NUMANode != nil {
+			node = fmt.Sprint(*d.NUMANode)
+		}
+		exposed := "exposed"
+		if !d.Exposed {
+			exposed = "not in device_spec"
+		}
+		fmt.Fprintf(&b, "  %s %s %s %s node %s %s\n", h.Name, d.Address, d.ID(), strings.Join(d.Aliases, ","), node, exposed)
+	}
+	return b.String()
 }
 
 // Count is the number of the host's devices for an alias.

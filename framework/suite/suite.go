@@ -236,7 +236,7 @@ func connect(ctx context.Context, b bootstrap) (*Env, error) {
 		return nil, fmt.Errorf("config network: %w", err)
 	}
 	hv := hypervisor.New(cfg.HypervisorURI)
-	inv, err := discover(ctx, cloud, hv, cat)
+	inv, err := discover(ctx, cfg, cloud, hv, cat)
 	if err != nil {
 		_ = hv.Close()
 		return nil, err
@@ -249,7 +249,7 @@ func connect(ctx context.Context, b bootstrap) (*Env, error) {
 }
 
 // discover lists the compute hosts and asks each one's libvirtd what it has.
-func discover(ctx context.Context, cloud *openstack.Client, hv *hypervisor.Inspector, cat *catalog.Catalog) (*inventory.Inventory, error) {
+func discover(ctx context.Context, cfg *config.Config, cloud *openstack.Client, hv *hypervisor.Inspector, cat *catalog.Catalog) (*inventory.Inventory, error) {
 	hosts, err := cloud.Hosts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
@@ -267,7 +267,12 @@ func discover(ctx context.Context, cloud *openstack.Client, hv *hypervisor.Inspe
 			return nil, fmt.Errorf("inventory: %w", err)
 		}
 	}
-	return inventory.Build(cat, pci, caps)
+	inv, err := inventory.Build(cat, pci, caps)
+	if err != nil {
+		return nil, err
+	}
+	inv.MarkExposed(cfg.Nova.DeviceSpec)
+	return inv, nil
 }
 
 func teardownAll() {

@@ -162,7 +162,9 @@ func (s *Scheduler) Schedule(req Request) (*Placement, error) {
 	c := chosen.claim(req.ServerID, w, p)
 	s.applyFaults(chosen, w, c)
 	s.claims[req.ServerID] = c
-	return chosen.placement(w, c), nil
+	pl := chosen.placement(w, c)
+	s.lieInDomain(chosen, c, pl)
+	return pl, nil
 }
 
 // candidates are the hosts to try, in order: the forced host alone, else the zone's hosts in

@@ -8,7 +8,9 @@
 // Guests get their NUMA topology with dedicated CPUs (hw:cpu_policy=dedicated, as PCI NUMA
 // workloads are deployed): a host's shared CPU set need not span its NUMA nodes (a StarlingX
 // all-in-one keeps its shared cores on node 0), so a shared-CPU guest could not be aimed at the
-// node of a device.
+// node of a device; one spec boots a shared-CPU NUMA guest without devices, wherever it lands.
+// Where a spec holds its host, the verdict also knows the host's cpu_dedicated_set and which
+// devices were free (framework.Flavor.RequestOn).
 package numa
 
 import (
@@ -20,6 +22,7 @@ import (
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework"
 	"github.com/hwcert/hwcert/framework/catalog"
+	"github.com/hwcert/hwcert/framework/cpuset"
 	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
@@ -32,6 +35,9 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 
 	// idFaults are caught by every spec that checks the device count and IDs of one server.
 	idFaults := framework.DeviceCheckFaults
+	// bindFaults are caught by every spec that checks a dedicated NUMA guest on a host with two
+	// nodes or more: how its memory is bound, and on which node its pCPUs are.
+	bindFaults := framework.Faults(vocab.FaultMemnodeLoose, vocab.FaultMemoryNodesetWide, vocab.FaultNUMAUnbound, vocab.FaultPCPUWrongNode)
 
 	// perAliasAndPolicy builds one entry per supported alias and policy.
 	perAliasAndPolicy := func(pols []string, timeout SpecTimeout, extra func(e catalog.Entry, policy string) []string) []TableEntry {
@@ -62,9 +68,9 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p := f.Inspect(ctx, srv)
-			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
 		},
-		perAliasAndPolicy(vocab.Policies, oneServer, func(e catalog.Entry, _ string) []string { return idFaults(e) }))
+		perAliasAndPolicy(vocab.Policies, oneServer, func(e catalog.Entry, _ string) []string { return append(idFaults(e), bindFaults...) }))
 
 	// On a host with the alias's devices on several nodes a wrong-node device is free: the
 	// strict policies must still give the guest's own node (or socket).
@@ -75,7 +81,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p := f.Inspect(ctx, srv)
-			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
 		},
 		perAliasAndPolicy([]string{vocab.PolicyRequired, vocab.PolicyLegacy, vocab.PolicySocket}, oneServer,
 			func(e catalog.Entry, _ string) []string {
@@ -92,7 +98,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p := f.Inspect(ctx, srv)
 			Expect(p.Pinned).To(BeTrue(), "every vCPU pinned to one pCPU")
-			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
 		},
 		perAliasAndPolicy([]string{vocab.PolicyRequired, vocab.PolicySocket}, oneServer, func(e catalog.Entry, _ string) []string {
 			return append(framework.Faults(vocab.FaultNUMAMisplace), idFaults(e)...)
@@ -110,7 +116,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			Expect(fl.ExtraSpecs).NotTo(HaveKey(vocab.SpecPCINUMAPolicy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p := f.Inspect(ctx, srv)
-			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
 		},
 		func() []TableEntry {
 			var out []TableEntry
@@ -138,7 +144,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p := f.Inspect(ctx, srv)
 			Expect(p.GuestCells).To(HaveLen(2))
-			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
 		},
 		perAliasAndPolicy([]string{vocab.PolicyRequired, vocab.PolicyLegacy}, oneServer, func(e catalog.Entry, _ string) []string { return idFaults(e) }))
 
@@ -155,7 +161,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 				srv := f.BootActive(ctx, fl, framework.WithHost(host))
 				p := f.Inspect(ctx, srv)
 				Expect(p.Devices).To(HaveEach(HaveField("NUMANode", BeNil())), "the device has no NUMA node")
-				Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+				Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
 			default:
 				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
 				f.ExpectNoValidHost(ctx, srv, err)
@@ -176,6 +182,59 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	// node in the instance". Upstream Nova asks only for one of the guest's nodes. On a host
 	// whose devices sit on one node, a two-node guest with `required` tells the readings apart;
 	// the lab's config says which one it is expected to follow.
+	// preferred must still take a local device while one is free: the spec holds the host, so
+	// every exposed device of it was free, and a remote device is a failure then.
+	DescribeTable("preferred takes the local device when one is free",
+		func(ctx SpecContext, alias, policy string) {
+			f.RequireDevices(alias, 1)
+			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), inventory.HasDevicesOnNodes(alias, 2))
+			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
+			srv := f.BootActive(ctx, fl, framework.WithHost(host))
+			p := f.Inspect(ctx, srv)
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
+		},
+		perAliasAndPolicy([]string{vocab.PolicyPreferred}, oneServer, func(e catalog.Entry, _ string) []string {
+			return append(framework.Faults(vocab.FaultPreferredRemote, vocab.FaultNUMAMisplace), idFaults(e)...)
+		}))
+
+	// A dedicated pCPU belongs to one guest: two dedicated guests on one host, compared.
+	It("gives two dedicated guests on one host pCPUs of their own",
+		framework.LabelsOf(framework.Faults(vocab.FaultPCPUOverlap, vocab.FaultPCPUWrongNode)...), SpecTimeout(framework.FillingHostTimeout),
+		func(ctx SpecContext) {
+			host := f.HostWhere(ctx, "host two dedicated guests on two NUMA nodes", inventory.HasNodes(2))
+			fl := f.CreateFlavor(ctx, framework.WithDedicatedCPUs())
+			first := f.Inspect(ctx, f.BootActive(ctx, fl, framework.WithHost(host)))
+			second := f.Inspect(ctx, f.BootActive(ctx, fl, framework.WithHost(host)))
+			Expect(first).To(matchers.SatisfyRequest(fl.RequestOn(host)), "first guest")
+			Expect(second).To(matchers.SatisfyRequest(fl.RequestOn(host)), "second guest")
+			Expect(verify.DisjointPCPUs(first, second)).To(Succeed())
+		})
+
+	// cpu_dedicated_set is nova.conf's, mirrored in the harness config (nova.cpu_dedicated_set):
+	// on a host whose set leaves CPUs out, a dedicated guest is pinned inside it.
+	It("pins dedicated guests inside the host's cpu_dedicated_set",
+		framework.LabelsOf(framework.Faults(vocab.FaultPCPUOutsideSet)...), oneServer,
+		func(ctx SpecContext) {
+			host := f.HostWhere(ctx, "pin inside a cpu_dedicated_set that leaves CPUs out (config nova.cpu_dedicated_set)", func(h *inventory.Host) bool {
+				set, err := cpuset.Parse(framework.Config().Nova.CPUDedicatedSet[h.Name])
+				return err == nil && len(set) > 0 && len(set) < len(h.CPUNode)
+			})
+			fl := f.CreateFlavor(ctx, framework.WithDedicatedCPUs())
+			p := f.Inspect(ctx, f.BootActive(ctx, fl, framework.WithHost(host)))
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
+		})
+
+	// A shared-CPU guest with a NUMA topology floats, but only over its cell's host node.
+	It("lets a shared-CPU NUMA guest float over its node's CPUs only",
+		framework.LabelsOf(framework.Faults(vocab.FaultSharedFloatWide, vocab.FaultMemnodeLoose, vocab.FaultMemoryNodesetWide, vocab.FaultNUMAUnbound)...), oneServer,
+		func(ctx SpecContext) {
+			host := f.HostWhere(ctx, "host a shared-CPU guest on one of two NUMA nodes", inventory.HasNodes(2))
+			fl := f.CreateFlavor(ctx, framework.WithNUMANodes(1))
+			p := f.Inspect(ctx, f.BootActive(ctx, fl, framework.WithHost(host)))
+			Expect(p.Pinned).To(BeFalse(), "shared vCPUs float")
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
+		})
+
 	DescribeTable("the StarlingX per-guest-node reading of required",
 		func(ctx SpecContext, alias, reading string) {
 			if got := framework.Config().Expect.PCINUMAAffinity; got != reading {
@@ -204,6 +263,10 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 					ls := []string{labels.StarlingXDoc, labels.NUMAReading(r), labels.Policy(vocab.PolicyRequired)}
 					if r == vocab.AffinityUpstream {
 						ls = append(ls, idFaults(e)...)
+					} else {
+						// The lab refuses the boot because required is strict; treated as
+						// preferred it would boot.
+						ls = append(ls, framework.Faults(vocab.FaultIgnorePolicy)...)
 					}
 					out = append(out, Entry(fmt.Sprintf("%s, %s", e.Alias, r), e.Alias, r, framework.EntryLabels(cat, e, ls...), oneServer))
 				}
