@@ -90,8 +90,8 @@ type GuestCell struct {
 	// MemMode is the memnode's mode (strict, restrictive, preferred, interleave); empty when the
 	// cell has no memnode.
 	MemMode string `json:",omitempty"`
-	VCPUs     []int // guest vCPUs of the cell (cpu/numa/cell@cpus)
-	PCPUs     []int // union of the vcpupin cpusets of those vCPUs
+	VCPUs   []int  // guest vCPUs of the cell (cpu/numa/cell@cpus)
+	PCPUs   []int  // union of the vcpupin cpusets of those vCPUs
 }
 
 // Device finds an attached device by address.

@@ -234,3 +234,29 @@ func (h *hostState) cpuWhere(pred func(lab.CPU) bool) (int, bool) {
 	}
 	return 0, false
 }
+
+// cannotApply says why a fault has nothing to lie with on this lab ("" when it has): a lab that
+// silently stayed honest would make the fault matrix prove nothing.
+func (s *Scheduler) cannotApply(fault string) string {
+	any := func(pred func(h *hostState) bool) bool { return slices.ContainsFunc(s.hosts, pred) }
+	twoNodes := func(h *hostState) bool { return len(h.nodes) >= 2 }
+	switch fault {
+	case vocab.FaultNUMAMisplace, vocab.FaultPreferredRemote:
+		if !any(func(h *hostState) bool { return twoNodes(h) && h.exposedTotal > 0 }) {
+			return "no host has two NUMA nodes and devices exposed for passthrough, so no device can be taken from a remote node"
+		}
+	case vocab.FaultPCPUWrongNode, vocab.FaultMemoryNodesetWide, vocab.FaultSharedFloatWide:
+		if !any(twoNodes) {
+			return "every host has a single NUMA node, so there is no other node to pin, bind or float to"
+		}
+	case vocab.FaultPCPUOutsideSet:
+		if !any(func(h *hostState) bool { return len(h.inv.Dedicated) < len(h.inv.CPUs) }) {
+			return "no host's cpu_dedicated_set leaves a CPU out, so there is no CPU outside it to pin to"
+		}
+	case vocab.FaultWrongDevice, vocab.FaultDropHostdev, vocab.FaultExtraHostdev:
+		if !any(func(h *hostState) bool { return h.exposedTotal > 0 }) {
+			return "no host has a device exposed for passthrough"
+		}
+	}
+	return ""
+}

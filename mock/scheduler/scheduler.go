@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"maps"
 	"errors"
 	"fmt"
 	"slices"
@@ -77,6 +78,11 @@ func New(l *lab.Lab, opts Options) (*Scheduler, error) {
 		hs := newHostState(inv, s.ratio)
 		s.hosts = append(s.hosts, hs)
 		s.byName[h.Name] = hs
+	}
+	for _, f := range slices.Sorted(maps.Keys(s.faults)) {
+		if why := s.cannotApply(f); why != "" {
+			return nil, fmt.Errorf("scheduler: fault %s cannot apply to lab %s: %s", f, l.Name, why)
+		}
 	}
 	return s, nil
 }
