@@ -1,9 +1,9 @@
 package scheduler
 
 import (
-	"maps"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
