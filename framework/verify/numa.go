@@ -89,8 +89,22 @@ func (c *checker) checkPolicy(a *assignment) {
 	case vocab.PolicyPreferred:
 		c.checkPreferred(a, tag, nodes)
 	case vocab.PolicySocket:
+		// Nova (nova/pci/stats.py _filter_pools_for_numa_cells) serves socket from the devices
+		// strictly local to the guest's nodes when there are enough, socket information or not;
+		// only a device beyond those is filtered by socket, and then every host cell needs one
+		// (_filter_pools_for_socket_affinity).
+		var remote []placement.Device
+		for _, d := range a.devs {
+			if d.NUMANode == nil || !slices.Contains(nodes, *d.NUMANode) {
+				remote = append(remote, d)
+			}
+		}
+		if len(remote) == 0 {
+			return
+		}
 		if len(p.NodesWithoutSocket) > 0 {
-			c.fail("%s: host nodes %s have no single socket in the host capabilities (CPUs on several sockets, or none), expected no device: Nova meets the socket policy on no device of such a host", tag, fmtNodes(p.NodesWithoutSocket))
+			c.fail("%s: %s not on the guest's host nodes %s, and host nodes %s have no single socket in the host capabilities (CPUs on several sockets, or none): Nova meets the socket policy on such a host with local devices only",
+				tag, addrList(remote), fmtNodes(nodes), fmtNodes(p.NodesWithoutSocket))
 			return
 		}
 		sockets, missing := c.guestSockets(nodes)
@@ -98,7 +112,7 @@ func (c *checker) checkPolicy(a *assignment) {
 			c.fail("%s: host nodes %s have no socket information in the host capabilities, expected sockets for every guest host node", tag, fmtNodes(missing))
 			return
 		}
-		for _, d := range a.devs {
+		for _, d := range remote {
 			switch {
 			case d.NUMANode == nil:
 				c.fail("%s: %s has no NUMA node, expected it on the socket of one of the guest's host nodes (sockets %s)", tag, d.Address, fmtNodes(sockets))

@@ -145,7 +145,7 @@ func TestCheckSynthetic(t *testing.T) {
 		{"socket: host without socket information",
 			Request{Aliases: []AliasRequest{{Entry: entry(t, "qat-c62x-vf"), Count: 1}}, Policy: "socket", Dedicated: true},
 			func() *placement.Placement {
-				p := guest([]int{0}, []placement.Device{dev(0x3d, 0, "8086:37c9", "vf", ip(0), nil)}, false)
+				p := guest([]int{0}, []placement.Device{dev(0x3d, 0, "8086:37c9", "vf", ip(1), nil)}, false)
 				p.NodeSocket = map[int]int{}
 				return p
 			}(),
@@ -301,11 +301,17 @@ func TestCheckSynthetic(t *testing.T) {
 			&placement.Placement{Devices: []placement.Device{func() placement.Device { d := vfOn(0, nil); d.PFNUMANode = ip(0); return d }()}},
 			[]string{"0000:3d:01.0: VF on host node -, its PF 0000:3d:00.0 on host node 0: expected a VF on its PF's node"}, nil},
 
-		// socket: a host cell without a single socket (NUMA off, nested lab) defeats the policy.
-		{"socket on a host with a cell over two sockets",
+		// socket: a host cell without a single socket (NUMA off, nested lab) leaves the policy
+		// local devices only.
+		{"socket on a host with a cell over two sockets, local device",
 			Request{Aliases: []AliasRequest{{Entry: entry(t, "qat-c62x-vf"), Count: 1}}, Policy: "socket", Dedicated: true},
 			with(guest([]int{0}, []placement.Device{vfOn(0, ip(0))}, false), func(p *placement.Placement) { p.NodesWithoutSocket = []int{1} }),
-			[]string{"qat-c62x-vf (socket): host nodes [1] have no single socket in the host capabilities (CPUs on several sockets, or none), expected no device: Nova meets the socket policy on no device of such a host"}, nil},
+			nil, nil},
+		{"socket on a host with a cell over two sockets, remote device",
+			Request{Aliases: []AliasRequest{{Entry: entry(t, "qat-c62x-vf"), Count: 1}}, Policy: "socket", Dedicated: true},
+			with(guest([]int{0}, []placement.Device{vfOn(0, ip(1))}, false), func(p *placement.Placement) { p.NodesWithoutSocket = []int{1} }),
+			[]string{"qat-c62x-vf (socket): 0000:3d:01.0 not on the guest's host nodes [0], and host nodes [1] have no single socket in the host capabilities (CPUs on several sockets, or none): Nova meets the socket policy on such a host with local devices only",
+				"qat-c62x-vf (socket): no vCPU is pinned to socket 1 where 0000:3d:01.0 is; pCPUs 1-2 are on host node 0"}, nil},
 		{"invalid request",
 			Request{Aliases: []AliasRequest{{Entry: catalog.Entry{Alias: "undefined-alias"}, Count: -1}}, Policy: "strict", Affinity: "both", GuestNUMANodes: -2},
 			&placement.Placement{},

