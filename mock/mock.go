@@ -124,9 +124,11 @@ func Start(ctx context.Context, opts Options) (m *Mock, err error) {
 		cloudsPath: filepath.Join(dir, CloudsFile),
 		configPath: filepath.Join(dir, ConfigFile),
 	}
+	// The returns below set m to nil before this runs: close what was started through started.
+	started := m
 	defer func() {
 		if err != nil {
-			_ = m.Close()
+			_ = started.Close()
 			m = nil
 		}
 	}()
