@@ -143,6 +143,7 @@ func Start(ctx context.Context, opts Options) (m *Mock, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("mock: lab %s: %w", opts.Lab.Name, err)
 	}
+	lab.ApplyFaults(invs, faults)
 	m.sched, err = scheduler.New(opts.Lab, scheduler.Options{Faults: faults})
 	if err != nil {
 		return nil, fmt.Errorf("mock: scheduler: %w", err)

@@ -79,6 +79,7 @@ const (
 	FaultMemoryNodesetWide = "memory-nodeset-wide"
 	FaultNUMAUnbound       = "numa-unbound"
 	FaultPreferredRemote   = "preferred-remote"
+	FaultVFNodeMismatch    = "vf-node-mismatch"
 )
 
 // Fault is one lie of the mock and what it makes the lab do.
@@ -103,4 +104,5 @@ var Faults = []Fault{
 	{FaultMemoryNodesetWide, "widens the domain's numatune memory nodeset to every host NUMA node"},
 	{FaultNUMAUnbound, "writes no numatune at all for a guest with a NUMA topology"},
 	{FaultPreferredRemote, "takes a remote device under 'preferred' while a local one is free"},
+	{FaultVFNodeMismatch, "reports each VF's node device on another NUMA node than its PF's"},
 }

@@ -253,6 +253,12 @@ func (s *Scheduler) cannotApply(fault string) string {
 		if !any(func(h *hostState) bool { return len(h.inv.Dedicated) < len(h.inv.CPUs) }) {
 			return "no host's cpu_dedicated_set leaves a CPU out, so there is no CPU outside it to pin to"
 		}
+	case vocab.FaultVFNodeMismatch:
+		if !any(func(h *hostState) bool {
+			return twoNodes(h) && slices.ContainsFunc(h.inv.Devices, func(d lab.Device) bool { return d.Type == vocab.TypeVF && d.NUMANode != nil })
+		}) {
+			return "no host has a VF with a NUMA node and a second NUMA node to report it on"
+		}
 	case vocab.FaultWrongDevice, vocab.FaultDropHostdev, vocab.FaultExtraHostdev:
 		if !any(func(h *hostState) bool { return h.exposedTotal > 0 }) {
 			return "no host has a device exposed for passthrough"
