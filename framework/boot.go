@@ -70,19 +70,17 @@ func (f *Framework) whyNoValidHost(err error, fl *Flavor, opts []BootOption) str
 		return ""
 	}
 	r, rerr := extraspecs.Request(fl.ExtraSpecs, f.Catalog, f.Config.Expect.PCINUMAAffinity)
-	if rerr != nil || len(r.Aliases) == 0 {
+	if rerr != nil {
 		return ""
 	}
-	var aliases []string
+	want := map[string]int{}
 	for _, a := range r.Aliases {
-		if h.Count(a.Entry.Alias) < a.Count {
-			return ""
-		}
-		aliases = append(aliases, a.Entry.Alias)
+		want[a.Entry.Alias] += a.Count
 	}
-	return fmt.Sprintf("\nthe inventory says host %s fits the request, yet Nova found no valid host there: "+
-		"the likely cause is the lab's [pci] device_spec or alias not matching the harness config (nova.device_spec) "+
-		"or the device catalog; the inventory rows:\n%s", h.Name, h.Rows(aliases...))
+	if why := h.WhyNoValidHost(want); why != "" {
+		return "\n" + why
+	}
+	return ""
 }
 
 var aliasNotDefined = regexp.MustCompile(`PCI alias (.+) is not defined`)

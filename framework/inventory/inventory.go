@@ -137,6 +137,24 @@ func (h *Host) AllDevicesFor(alias string) []Device {
 	return out
 }
 
+// WhyNoValidHost explains a "no valid host" Nova gave a request for these alias counts on this
+// host, when the inventory says the host fits it: then the lab's [pci] device_spec or alias, not
+// the harness, is the likely cause. It is "" when the inventory does not say the request fits.
+func (h *Host) WhyNoValidHost(want map[string]int) string {
+	if len(want) == 0 {
+		return ""
+	}
+	aliases := slices.Sorted(maps.Keys(want))
+	for _, a := range aliases {
+		if h.Count(a) < want[a] {
+			return ""
+		}
+	}
+	return fmt.Sprintf("the inventory says host %s fits the request, yet Nova found no valid host there: "+
+		"the likely cause is the lab's [pci] device_spec or alias not matching the harness config (nova.device_spec) "+
+		"or the device catalog; the inventory rows:\n%s", h.Name, h.Rows(aliases...))
+}
+
 // Rows are the inventory rows of the host's devices for the aliases, one line each (address,
 // aliases, node, exposure), for failure messages.
 func (h *Host) Rows(aliases ...string) string {

@@ -273,7 +273,7 @@ func TestFaultCannotApply(t *testing.T) {
 	l := loadLab(t, "multi")
 	l.Hosts[3].CPUDedicatedSet = ""
 	if _, err := New(l, Options{Faults: []string{vocab.FaultPCPUOutsideSet}}); err == nil ||
-		err.Error() != "scheduler: fault pcpu-outside-dedicated-set cannot apply to lab multi: no host's cpu_dedicated_set leaves a CPU out, so there is no CPU outside it to pin to" {
+		err.Error() != "fault pcpu-outside-dedicated-set cannot apply to lab multi: no host's cpu_dedicated_set leaves a CPU out, so there is no CPU outside it to pin to" {
 		t.Errorf("err = %v", err)
 	}
 	if _, err := New(loadLab(t, "multi"), Options{Faults: []string{vocab.FaultPCPUOutsideSet}}); err != nil {

@@ -81,7 +81,7 @@ func New(l *lab.Lab, opts Options) (*Scheduler, error) {
 	}
 	for _, f := range slices.Sorted(maps.Keys(s.faults)) {
 		if why := s.cannotApply(f); why != "" {
-			return nil, fmt.Errorf("scheduler: fault %s cannot apply to lab %s: %s", f, l.Name, why)
+			return nil, fmt.Errorf("fault %s cannot apply to lab %s: %s", f, l.Name, why)
 		}
 	}
 	return s, nil
