@@ -72,17 +72,19 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 		},
 		perAliasAndPolicy(vocab.Policies, oneServer, func(e catalog.Entry, _ string) []string { return append(idFaults(e), bindFaults...) }))
 
-	// On a host with the alias's devices on several nodes a wrong-node device is free: the
-	// strict policies must still give the guest's own node (or socket).
-	DescribeTable("a strict policy picks the guest's node when another node has devices too",
-		func(ctx SpecContext, alias, policy string) {
-			f.RequireDevices(alias, 1)
-			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), inventory.HasDevicesOnNodes(alias, 2))
-			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
-			srv := f.BootActive(ctx, fl, framework.WithHost(host))
-			p := f.Inspect(ctx, srv)
-			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
-		},
+	// localOnTwoNodeHost boots a one-node guest with one device on a host that has the alias's
+	// devices on two nodes, so a wrong-node device is free, and holds it to the verdict.
+	localOnTwoNodeHost := func(ctx SpecContext, alias, policy string) {
+		f.RequireDevices(alias, 1)
+		host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), inventory.HasDevicesOnNodes(alias, 2))
+		fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
+		srv := f.BootActive(ctx, fl, framework.WithHost(host))
+		p := f.Inspect(ctx, srv)
+		Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
+	}
+
+	// The strict policies must still give the guest's own node (or socket).
+	DescribeTable("a strict policy picks the guest's node when another node has devices too", localOnTwoNodeHost,
 		perAliasAndPolicy([]string{vocab.PolicyRequired, vocab.PolicyLegacy, vocab.PolicySocket}, oneServer,
 			func(e catalog.Entry, _ string) []string {
 				return append(framework.Faults(vocab.FaultNUMAMisplace), idFaults(e)...)
@@ -178,21 +180,9 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			return ls
 		}))
 
-	// The StarlingX document says: "an eligible host NUMA node is required for each virtual NUMA
-	// node in the instance". Upstream Nova asks only for one of the guest's nodes. On a host
-	// whose devices sit on one node, a two-node guest with `required` tells the readings apart;
-	// the lab's config says which one it is expected to follow.
 	// preferred must still take a local device while one is free: the spec holds the host, so
 	// every exposed device of it was free, and a remote device is a failure then.
-	DescribeTable("preferred takes the local device when one is free",
-		func(ctx SpecContext, alias, policy string) {
-			f.RequireDevices(alias, 1)
-			host := f.HostWhere(ctx, fmt.Sprintf("offer %s devices on two NUMA nodes", alias), inventory.HasDevicesOnNodes(alias, 2))
-			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
-			srv := f.BootActive(ctx, fl, framework.WithHost(host))
-			p := f.Inspect(ctx, srv)
-			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
-		},
+	DescribeTable("preferred takes the local device when one is free", localOnTwoNodeHost,
 		perAliasAndPolicy([]string{vocab.PolicyPreferred}, oneServer, func(e catalog.Entry, _ string) []string {
 			return append(framework.Faults(vocab.FaultPreferredRemote, vocab.FaultNUMAMisplace), idFaults(e)...)
 		}))
@@ -235,6 +225,10 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
 		})
 
+	// The StarlingX document says: "an eligible host NUMA node is required for each virtual NUMA
+	// node in the instance". Upstream Nova asks only for one of the guest's nodes. On a host
+	// whose devices sit on one node, a two-node guest with `required` tells the readings apart;
+	// the lab's config says which one it is expected to follow.
 	DescribeTable("the StarlingX per-guest-node reading of required",
 		func(ctx SpecContext, alias, reading string) {
 			if got := framework.Config().Expect.PCINUMAAffinity; got != reading {
