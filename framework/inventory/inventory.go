@@ -236,14 +236,19 @@ func HasDevices(alias string, count int) func(h *Host) bool {
 	return func(h *Host) bool { return h.Count(alias) >= count }
 }
 
-// Summary is a one-line-per-host description, for logs and skip reasons.
+// Summary is a one-line-per-host description of the exposed devices, for logs and skip reasons.
 func (inv *Inventory) Summary() string {
 	var b strings.Builder
 	for _, h := range inv.Hosts {
 		fmt.Fprintf(&b, "%s: nodes %v", h.Name, h.Nodes)
 		counts := map[string][]string{}
 		var aliases []string
+		hidden := 0
 		for _, d := range h.Devices {
+			if !d.Exposed && len(d.Aliases) > 0 {
+				hidden++
+				continue
+			}
 			for _, a := range d.Aliases {
 				if _, ok := counts[a]; !ok {
 					aliases = append(aliases, a)
@@ -257,6 +262,9 @@ func (inv *Inventory) Summary() string {
 		}
 		for _, a := range aliases {
 			fmt.Fprintf(&b, "; %s×%d (nodes %s)", a, len(counts[a]), strings.Join(counts[a], ","))
+		}
+		if hidden > 0 {
+			fmt.Fprintf(&b, "; %d catalog devices not in device_spec", hidden)
 		}
 		b.WriteString("\n")
 	}

@@ -184,6 +184,9 @@ func TestMarkExposed(t *testing.T) {
 	if got := inv.HostsWhere(HasDevicesOnNodes("qat-c62x-vf", 2)); len(got) != 0 {
 		t.Errorf("the card kept out of device_spec still counts for a node: %v", got)
 	}
+	if sum := inv.Summary(); !strings.Contains(sum, "qat-c62x-vf×1 (nodes 0); 1 catalog devices not in device_spec") {
+		t.Errorf("summary: %q", sum)
+	}
 	why := h.WhyNoValidHost(map[string]int{"qat-c62x-vf": 1})
 	for _, want := range []string{"the inventory says host h fits the request", "[pci] device_spec or alias",
 		"h 0000:3d:01.0 8086:37c9 qat-c62x-vf node 0 exposed", "h 0000:b1:01.0 8086:37c9 qat-c62x-vf node 1 not in device_spec"} {
