@@ -63,14 +63,15 @@ e2e: build
 	./$(BIN) run --report-dir $(REPORT_DIR)
 
 # Every suite on every shipped lab (each answers different questions: aio one host, multi four
-# workers, stx-reading the StarlingX per-guest-node reading), then in parallel with the Ginkgo CLI
-# with servers that really sit in BUILD for a while.
-LABS := multi aio stx-reading
+# workers, stx-reading the StarlingX per-guest-node reading, shapes the host shapes of real labs),
+# then in parallel with the Ginkgo CLI with servers that really sit in BUILD for a while.
+LABS := multi aio stx-reading shapes
 suites: build
 	@set -e; for l in $(LABS); do echo "== suites on the $$l lab"; ./$(BIN) run --lab $$l --report-dir $(REPORT_DIR)/suites/$$l; done
 	HWCERT_BOOT_LATENCY=150ms $(GO) tool ginkgo -p --procs=3 --randomize-all --silence-skips ./suites/...
 
-# Every suite against the mock with each fault; the specs that must catch it have to fail.
+# Every suite against the mock with each fault, on the multi and stx-reading labs; the specs that
+# must catch it have to fail.
 faults: build
 	$(GO) test -count=1 -tags faultmatrix -timeout 20m ./cmd/hwcert/ -run TestFaultMatrix
 

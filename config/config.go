@@ -33,6 +33,19 @@ type Config struct {
 	DeviceCatalog string `json:"device_catalog,omitempty"`
 	// Expect is what the lab is expected to do where OpenStack versions differ.
 	Expect Expectations `json:"expect,omitempty"`
+	// Nova mirrors what the verdict and the inventory need from the lab's nova.conf and cannot
+	// read from libvirt.
+	Nova NovaConf `json:"nova,omitempty"`
+}
+
+// NovaConf mirrors parts of the lab's nova.conf.
+type NovaConf struct {
+	// DeviceSpec mirrors [pci] device_spec: the inventory marks the devices Nova exposes, and
+	// specs aim only at those. Empty means every device libvirt lists is taken as exposed.
+	DeviceSpec []DeviceSpec `json:"device_spec,omitempty"`
+	// CPUDedicatedSet mirrors [compute] cpu_dedicated_set per compute host, as a cpuset
+	// ("2-7,10-15"); the verdict holds dedicated guests on a listed host to it.
+	CPUDedicatedSet map[string]string `json:"cpu_dedicated_set,omitempty"`
 }
 
 // Hypervisors maps compute hosts to libvirt URIs.

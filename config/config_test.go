@@ -122,6 +122,12 @@ func TestValidation(t *testing.T) {
 		{"prefix start", "name_prefix: \"-x\"\n", [2]string{}, `name_prefix: "-x": 1-32 characters`},
 		{"prefix length", "name_prefix: " + strings.Repeat("a", 33) + "\n", [2]string{}, `name_prefix: "` + strings.Repeat("a", 33) + `": 1-32 characters`},
 		{"affinity", "expect: {pci_numa_affinity: strict}\n", [2]string{}, `expect.pci_numa_affinity: "strict": one of "upstream", "per-guest-node"`},
+		{"device_spec empty entry", "nova: {device_spec: [{}]}\n", [2]string{}, `nova.device_spec[0]: "{}": an entry setting vendor_id, product_id or address`},
+		{"device_spec vendor", "nova: {device_spec: [{vendor_id: \"80866\"}]}\n", [2]string{}, `nova.device_spec[0].vendor_id: "80866": 4 hex digits, e.g. 8086`},
+		{"device_spec partial glob", "nova: {device_spec: [{address: \"0000:3*:00.0\"}]}\n", [2]string{}, `nova.device_spec[0].address: "0000:3*:00.0": Nova's address glob DDDD:BB:SS.F with '*' fields: bus "3*" does not parse as a hex number`},
+		{"device_spec slot range", "nova: {device_spec: [{address: \"0000:3d:20.0\"}]}\n", [2]string{}, `nova.device_spec[0].address: "0000:3d:20.0": Nova's address glob DDDD:BB:SS.F with '*' fields: slot "20" is greater than the maximum 0x1f`},
+		{"device_spec too many fields", "nova: {device_spec: [{address: \"0:0:3d:00.0\"}]}\n", [2]string{}, `expected at most DDDD:BB:SS before the '.'`},
+		{"cpu_dedicated_set", "nova: {cpu_dedicated_set: {compute-0: \"2-x\"}}\n", [2]string{}, `nova.cpu_dedicated_set.compute-0: "2-x": a non-empty cpuset of CPU ids and ranges, e.g. "2-7,10-15"`},
 		{"unknown field", "imagee: cirros\n", [2]string{}, `unknown field "imagee"`},
 		{"unknown nested field", "expect: {pci_numa: upstream}\n", [2]string{}, `unknown field "pci_numa"`},
 		{"wrong type", "flavor: {vcpus: two}\n", [2]string{}, `flavor.vcpus`},
@@ -250,5 +256,38 @@ func TestExamplesLoad(t *testing.T) {
 	}
 	if _, err := Load("examples/missing.yaml"); err == nil || !strings.Contains(err.Error(), "missing.yaml") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestDeviceSpecMatches follows nova/pci/devspec.py: IDs compared case-insensitively, the address
+// glob field by field (hex re-read, '*' or empty for any, leading fields optional), and an exact
+// PF address matching the PF's VFs.
+func TestDeviceSpecMatches(t *testing.T) {
+	vf := [4]uint{0, 0x3d, 1, 2}
+	pf := [4]uint{0, 0x3d, 0, 0}
+	for _, tc := range []struct {
+		name string
+		spec DeviceSpec
+		pf   *[4]uint
+		want bool
+	}{
+		{"vendor and product", DeviceSpec{VendorID: "8086", ProductID: "37C9"}, nil, true},
+		{"other product", DeviceSpec{VendorID: "8086", ProductID: "37c8"}, nil, false},
+		{"upper-case bus glob", DeviceSpec{Address: "0000:3D:*"}, nil, true},
+		{"any domain, leading fields left out", DeviceSpec{Address: ":3d:01."}, nil, true},
+		{"bus and slot only", DeviceSpec{Address: "3d:01.*"}, nil, true},
+		{"function compared as a number", DeviceSpec{Address: "0000:3d:01.02"}, nil, true},
+		{"other slot", DeviceSpec{Address: "0000:3d:02.*"}, nil, false},
+		{"partial wildcard is no glob", DeviceSpec{Address: "0000:3*:01.2"}, nil, false},
+		{"exact PF address matches its VF", DeviceSpec{Address: "0000:3d:00.0"}, &pf, true},
+		{"PF glob does not reach the VFs", DeviceSpec{Address: "0000:3d:00.*"}, &pf, false},
+		{"exact PF address, device without PF", DeviceSpec{Address: "0000:3d:00.0"}, nil, false},
+		{"address and product both must match", DeviceSpec{ProductID: "37c8", Address: "0000:3d:*"}, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.spec.Matches("8086", "37c9", vf, tc.pf); got != tc.want {
+				t.Errorf("%+v matches %v, want %v", tc.spec, got, tc.want)
+			}
+		})
 	}
 }

@@ -44,3 +44,35 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAddressGlob: no address glob may panic; an accepted one matches every address whose fields
+// equal its set fields, and an address off by one in a set field never.
+func FuzzAddressGlob(f *testing.F) {
+	for _, s := range []string{"0000:3d:*", ":3d:01.", "0000:3D:00.0", "*:*:*.*", "3d:01.2", "0000:3*:00.0", "0:0:3d:00.0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		g, err := parseAddrGlob(s)
+		if err != nil {
+			return
+		}
+		var a [4]uint
+		for i, v := range g {
+			if v >= 0 {
+				a[i] = uint(v)
+			}
+		}
+		if !g.match(a) {
+			t.Fatalf("%q (%v) does not match %v", s, g, a)
+		}
+		for i, v := range g {
+			if v >= 0 {
+				b := a
+				b[i]++
+				if g.match(b) {
+					t.Fatalf("%q (%v) matches %v", s, g, b)
+				}
+			}
+		}
+	})
+}

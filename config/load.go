@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/hwcert/hwcert/config/vocab"
+	"github.com/hwcert/hwcert/framework/cpuset"
 )
 
 // Defaults applied by Parse to fields the file leaves empty.
@@ -48,6 +49,7 @@ var (
 	// Flavor and server names built from the prefix must survive shells, URLs and libvirt
 	// metadata unquoted, and cleanup matches them by prefix, so keep it short and plain.
 	namePrefixRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$`)
+	pciIDRE      = regexp.MustCompile(`^[0-9A-Fa-f]{4}$`)
 )
 
 // libvirtSchemes are the URI schemes libvirt's remote driver (and the test driver) accept and
@@ -220,6 +222,28 @@ func (c *Config) Validate() error {
 	case vocab.AffinityUpstream, vocab.AffinityPerGuestNode:
 	default:
 		bad("expect.pci_numa_affinity", c.Expect.PCINUMAAffinity, `one of "upstream", "per-guest-node"`)
+	}
+	for i, s := range c.Nova.DeviceSpec {
+		field := fmt.Sprintf("nova.device_spec[%d]", i)
+		if s.VendorID == "" && s.ProductID == "" && s.Address == "" {
+			bad(field, "{}", "an entry setting vendor_id, product_id or address")
+		}
+		for _, id := range []struct{ name, v string }{{"vendor_id", s.VendorID}, {"product_id", s.ProductID}} {
+			if id.v != "" && !pciIDRE.MatchString(id.v) {
+				bad(field+"."+id.name, id.v, "4 hex digits, e.g. 8086")
+			}
+		}
+		if s.Address != "" {
+			if _, err := parseAddrGlob(s.Address); err != nil {
+				bad(field+".address", s.Address, "Nova's address glob DDDD:BB:SS.F with '*' fields: "+err.Error())
+			}
+		}
+	}
+	for _, host := range slices.Sorted(maps.Keys(c.Nova.CPUDedicatedSet)) {
+		v := c.Nova.CPUDedicatedSet[host]
+		if cpus, err := cpuset.Parse(v); err != nil || len(cpus) == 0 {
+			bad("nova.cpu_dedicated_set."+host, v, `a non-empty cpuset of CPU ids and ranges, e.g. "2-7,10-15"`)
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/hwcert/hwcert/framework/extraspecs"
 	"github.com/hwcert/hwcert/framework/openstack"
 )
 
@@ -43,12 +45,42 @@ func (f *Framework) Boot(ctx context.Context, fl *Flavor, opts ...BootOption) (*
 	return srv, err
 }
 
-// BootActive boots and fails the spec unless the server becomes ACTIVE.
+// BootActive boots and fails the spec unless the server becomes ACTIVE. When Nova finds no valid
+// host on a host whose inventory has the devices asked for, the failure says so with the
+// inventory rows: the likely cause is the lab's [pci] device_spec or alias, not the harness.
 func (f *Framework) BootActive(ctx context.Context, fl *Flavor, opts ...BootOption) *servers.Server {
 	GinkgoHelper()
 	srv, err := f.Boot(ctx, fl, opts...)
-	Expect(err).NotTo(HaveOccurred(), "booting a server of flavor %s (extra specs %v)", fl.Name, fl.ExtraSpecs)
+	Expect(err).NotTo(HaveOccurred(), "booting a server of flavor %s (extra specs %v)%s", fl.Name, fl.ExtraSpecs, f.whyNoValidHost(err, fl, opts))
 	return srv
+}
+
+// whyNoValidHost explains a "no valid host" on a named host the inventory says fits the request.
+func (f *Framework) whyNoValidHost(err error, fl *Flavor, opts []BootOption) string {
+	be, ok := openstack.AsBootError(err)
+	if !ok || !strings.Contains(be.Fault.Message, NoValidHost) {
+		return ""
+	}
+	var o bootOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	h, ok := f.Inventory.Host(o.host)
+	if !ok {
+		return ""
+	}
+	r, rerr := extraspecs.Request(fl.ExtraSpecs, f.Catalog, f.Config.Expect.PCINUMAAffinity)
+	if rerr != nil {
+		return ""
+	}
+	want := map[string]int{}
+	for _, a := range r.Aliases {
+		want[a.Entry.Alias] += a.Count
+	}
+	if why := h.WhyNoValidHost(want); why != "" {
+		return "\n" + why
+	}
+	return ""
 }
 
 var aliasNotDefined = regexp.MustCompile(`PCI alias (.+) is not defined`)

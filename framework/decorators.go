@@ -28,11 +28,12 @@ func Faults(names ...string) []string {
 // DeviceCheckFaults are the fault labels of a spec that checks the count and IDs of the devices
 // of one alias in one server: a wrong or a missing device always shows; an extra device only
 // where the host has a spare of the same product to attach, which VF aliases have (a PF has
-// several VFs) and a plain PCI device usually has not.
+// several VFs) and a plain PCI device usually has not; a VF reported off its PF's node wherever
+// the alias is a VF's.
 func DeviceCheckFaults(e catalog.Entry) []string {
 	fs := []string{vocab.FaultWrongDevice, vocab.FaultDropHostdev}
 	if e.Function == vocab.FunctionVF {
-		fs = append(fs, vocab.FaultExtraHostdev)
+		fs = append(fs, vocab.FaultExtraHostdev, vocab.FaultVFNodeMismatch)
 	}
 	return Faults(fs...)
 }

@@ -6,8 +6,10 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/hwcert/hwcert/framework/cpuset"
 	"github.com/hwcert/hwcert/framework/extraspecs"
 	"github.com/hwcert/hwcert/framework/openstack"
+	"github.com/hwcert/hwcert/framework/placement"
 	"github.com/hwcert/hwcert/framework/verify"
 )
 
@@ -26,6 +28,29 @@ type Flavor struct {
 func (fl *Flavor) Request() verify.Request {
 	GinkgoHelper()
 	return fl.RequestUnder(fl.f.Config.Expect.PCINUMAAffinity)
+}
+
+// RequestOn is Request for a server booted on a host the spec holds, with no other server of
+// the spec on it: the verdict also knows the host's cpu_dedicated_set (config
+// nova.cpu_dedicated_set) and which devices were free (the host's exposed devices), so preferred
+// is held to a local device whenever one was free.
+func (fl *Flavor) RequestOn(host string) verify.Request {
+	GinkgoHelper()
+	r := fl.Request()
+	if set, ok := fl.f.Config.Nova.CPUDedicatedSet[host]; ok {
+		cpus, err := cpuset.Parse(set)
+		Expect(err).NotTo(HaveOccurred(), "config nova.cpu_dedicated_set.%s", host)
+		r.CPUDedicatedSet = cpus
+	}
+	h, ok := fl.f.Inventory.Host(host)
+	Expect(ok).To(BeTrue(), "host %s is not in the lab inventory", host)
+	r.Free = []placement.Device{}
+	for _, d := range h.Devices {
+		if d.Exposed {
+			r.Free = append(r.Free, d.Device)
+		}
+	}
+	return r
 }
 
 // RequestUnder is Request judged under another reading (vocab.Readings).

@@ -124,9 +124,11 @@ func Start(ctx context.Context, opts Options) (m *Mock, err error) {
 		cloudsPath: filepath.Join(dir, CloudsFile),
 		configPath: filepath.Join(dir, ConfigFile),
 	}
+	// The returns below set m to nil before this runs: close what was started through started.
+	started := m
 	defer func() {
 		if err != nil {
-			_ = m.Close()
+			_ = started.Close()
 			m = nil
 		}
 	}()
@@ -141,6 +143,7 @@ func Start(ctx context.Context, opts Options) (m *Mock, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("mock: lab %s: %w", opts.Lab.Name, err)
 	}
+	lab.ApplyFaults(invs, faults)
 	m.sched, err = scheduler.New(opts.Lab, scheduler.Options{Faults: faults})
 	if err != nil {
 		return nil, fmt.Errorf("mock: scheduler: %w", err)
@@ -415,7 +418,21 @@ func (m *Mock) HarnessConfig() config.Config {
 	if nets := m.cloud.Networks(); len(nets) > 0 {
 		network = nets[0].Name
 	}
+	// The lab's nova.conf, mirrored as a harness config of a real lab would mirror it.
+	var nova config.NovaConf
+	for _, s := range m.lab.Nova.DeviceSpec {
+		nova.DeviceSpec = append(nova.DeviceSpec, config.DeviceSpec{VendorID: s.VendorID, ProductID: s.ProductID, Address: s.Address})
+	}
+	for _, h := range m.lab.Hosts {
+		if h.CPUDedicatedSet != "" {
+			if nova.CPUDedicatedSet == nil {
+				nova.CPUDedicatedSet = map[string]string{}
+			}
+			nova.CPUDedicatedSet[h.Name] = h.CPUDedicatedSet
+		}
+	}
 	return config.Config{
+		Nova:                nova,
 		Cloud:               CloudName,
 		CloudsFile:          m.cloudsPath,
 		ComputeMicroversion: harnessMicroversion(m.lab.Nova.MaxMicroversion),

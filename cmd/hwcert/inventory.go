@@ -118,11 +118,11 @@ func discoverLab(ctx context.Context, t *target, withLab bool) (*report.Report, 
 	}
 	hv := hypervisor.New(t.cfg.HypervisorURI)
 	defer func() { _ = hv.Close() }()
-	inv, err := suite.Discover(ctx, cloud, hv, t.cat)
+	inv, err := suite.Discover(ctx, t.cfg, cloud, hv, t.cat)
 	if err != nil {
 		return nil, nil, err
 	}
-	rep := report.Build(inv, t.cat, t.cfg.Expect.PCINUMAAffinity)
+	rep := report.Build(inv, t.cat, t.cfg.Expect.PCINUMAAffinity, t.cfg.Nova.CPUDedicatedSet)
 	lo, hi, err := cloud.ComputeVersions(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -140,7 +140,7 @@ func discoverLab(ctx context.Context, t *target, withLab bool) (*report.Report, 
 		name = t.mock.Name
 	}
 	lab, err := labfile.Write(inv, t.cat, labfile.Options{Name: name, MaxMicroversion: hi, PCINUMAAffinity: t.cfg.Expect.PCINUMAAffinity,
-		Image: &labfile.Image{ID: imageID, Name: t.cfg.Image}})
+		Image: &labfile.Image{ID: imageID, Name: t.cfg.Image}, DeviceSpec: t.cfg.Nova.DeviceSpec, CPUDedicatedSet: t.cfg.Nova.CPUDedicatedSet})
 	return rep, lab, err
 }
 

@@ -97,8 +97,13 @@ func TestInventoryColumns(t *testing.T) {
 	if w0 := r.Hosts[0]; *w0.NUMANodes[1].Socket != 1 || !slices.Equal(w0.NUMANodes[1].CPUs[0].Siblings, []int{4, 12}) || w0.NUMANodes[1].CPUs[0].ID != 4 {
 		t.Errorf("worker-0 node 1 %+v: expected socket 1, CPU 4 with siblings 4,12", w0.NUMANodes[1])
 	}
+	// Neither Nova nor libvirt reports cpu_dedicated_set: it is what the config mirrors, unknown
+	// where it mirrors none.
 	if w2.CPUDedicatedSet != nil {
-		t.Errorf("cpu_dedicated_set %q: neither Nova nor libvirt reports it, expected unknown", *w2.CPUDedicatedSet)
+		t.Errorf("worker-2 cpu_dedicated_set %q: the config mirrors none, expected unknown", *w2.CPUDedicatedSet)
+	}
+	if w3 := r.Hosts[3]; w3.CPUDedicatedSet == nil || *w3.CPUDedicatedSet != "1-3,5-7" {
+		t.Errorf("worker-3 cpu_dedicated_set %v: expected the config's 1-3,5-7", w3.CPUDedicatedSet)
 	}
 	vf := findDevice(t, r, "worker-1", "0000:b1:01.2")
 	pf := findDevice(t, r, "worker-1", "0000:da:00.0")
@@ -123,7 +128,9 @@ func TestInventoryColumns(t *testing.T) {
 		{"GPU node", gpu.NUMANode == nil, true},
 		{"GPU vendor", gpu.VendorName, "NVIDIA Corporation"},
 		{"GPU aliases", strings.Join(gpu.Aliases, ","), "gpu,nvidia-tesla-p40"},
-		{"exposed (unknown until device_spec is read)", vf.Exposed == nil, true},
+		// The mock's hwcert.yaml mirrors the lab's device_spec, which exposes VFs, not their PFs.
+		{"VF exposed", vf.Exposed != nil && *vf.Exposed, true},
+		{"PF kept out of device_spec", pf.Exposed != nil && !*pf.Exposed, true},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s: %v, expected %v", c.what, c.got, c.want)
@@ -150,7 +157,7 @@ func TestInventoryColumns(t *testing.T) {
 		}
 	}
 	for _, w := range r.Warnings {
-		if strings.Contains(w, "has no device for it") {
+		if strings.Contains(w, "exposes no device for it") {
 			t.Errorf("warning %q: every non-optional alias has devices on multi", w)
 		}
 	}
@@ -160,7 +167,7 @@ func TestInventoryColumns(t *testing.T) {
 		t.Fatalf("table: exit %d", code)
 	}
 	for _, s := range []string{"ADDRESS       ID         TYPE  PARENT PF     NODE  DRIVER    EXPOSED  ALIASES",
-		"0000:5e:00.0  10de:1b38  PCI   -             none  vfio-pci  -", "✘ numa: device without NUMA information: no host of the lab can"} {
+		"0000:5e:00.0  10de:1b38  PCI   -             none  vfio-pci  yes", "✘ numa: device without NUMA information: no host of the lab can"} {
 		if !strings.Contains(table, s) {
 			t.Errorf("table lacks %q:\n%s", s, table)
 		}
@@ -170,7 +177,7 @@ func TestInventoryColumns(t *testing.T) {
 // TestInventoryWarnsOfAnAliasWithoutDevices: on the all-in-one lab the GPU alias has no device.
 func TestInventoryWarnsOfAnAliasWithoutDevices(t *testing.T) {
 	r, _ := inventoryJSON(t, "--lab", "aio")
-	if !slices.Contains(r.Warnings, "alias gpu (10de:1b38): the catalog has it, the lab has no device for it: its specs skip") {
+	if !slices.Contains(r.Warnings, "alias gpu (10de:1b38): the catalog has it, the lab exposes no device for it: its specs skip") {
 		t.Errorf("warnings %q: expected one for gpu", r.Warnings)
 	}
 }

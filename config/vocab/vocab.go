@@ -70,6 +70,16 @@ const (
 	FaultDropHostdev  = "drop-hostdev"
 	FaultExtraHostdev = "extra-hostdev"
 	FaultIgnorePolicy = "ignore-policy"
+
+	FaultPCPUOverlap       = "pcpu-overlap"
+	FaultPCPUOutsideSet    = "pcpu-outside-dedicated-set"
+	FaultPCPUWrongNode     = "pcpu-wrong-node"
+	FaultSharedFloatWide   = "shared-float-wide"
+	FaultMemnodeLoose      = "memnode-loose"
+	FaultMemoryNodesetWide = "memory-nodeset-wide"
+	FaultNUMAUnbound       = "numa-unbound"
+	FaultPreferredRemote   = "preferred-remote"
+	FaultVFNodeMismatch    = "vf-node-mismatch"
 )
 
 // Fault is one lie of the mock and what it makes the lab do.
@@ -86,4 +96,13 @@ var Faults = []Fault{
 	{FaultDropHostdev, "leaves one requested device out of the domain XML"},
 	{FaultExtraHostdev, "attaches one device more than requested"},
 	{FaultIgnorePolicy, "treats the 'required' PCI NUMA affinity policy as 'preferred'"},
+	{FaultPCPUOverlap, "pins a dedicated guest's vCPU to a pCPU another dedicated guest on the host holds"},
+	{FaultPCPUOutsideSet, "pins a dedicated guest's vCPU to a CPU outside cpu_dedicated_set"},
+	{FaultPCPUWrongNode, "pins a dedicated guest's vCPU to a CPU of another NUMA node than its cell's"},
+	{FaultSharedFloatWide, "lets a shared-CPU NUMA guest's vCPUs float over every shared CPU of the host"},
+	{FaultMemnodeLoose, "binds each guest cell's memory with mode 'preferred' instead of 'strict'"},
+	{FaultMemoryNodesetWide, "widens the domain's numatune memory nodeset to every host NUMA node"},
+	{FaultNUMAUnbound, "writes no numatune at all for a guest with a NUMA topology"},
+	{FaultPreferredRemote, "takes a remote device under 'preferred' while a local one is free"},
+	{FaultVFNodeMismatch, "reports each VF's node device on another NUMA node than its PF's"},
 }

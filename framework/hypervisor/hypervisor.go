@@ -30,7 +30,8 @@ type Evidence struct {
 	URI  string
 	// DomainXML is the live domain XML (virsh dumpxml).
 	DomainXML string
-	// NodeDevXML is the node-device XML of every hostdev source address of the domain.
+	// NodeDevXML is the node-device XML of every hostdev source address of the domain and of
+	// the PF of every VF among them.
 	NodeDevXML map[placement.Address]string
 	// CapsXML is the host capabilities XML (virsh capabilities).
 	CapsXML string
@@ -120,6 +121,21 @@ func (in *Inspector) Evidence(ctx context.Context, host, instanceName, uuid stri
 				return fmt.Errorf("hostdev %s of domain %s: %w", a, orUUID(instanceName, uuid), err)
 			}
 			ev.NodeDevXML[a] = x
+		}
+		// A VF's NUMA node is checked against its PF's, so the PF's node device is evidence too.
+		for _, a := range addrs {
+			pf, err := placement.PFAddress(ev.NodeDevXML[a])
+			if err != nil || pf == nil {
+				continue // Build reports a bad node device with its context
+			}
+			if _, ok := ev.NodeDevXML[*pf]; ok {
+				continue
+			}
+			x, err := nodeDeviceXML(c, pf.NodeDeviceName())
+			if err != nil {
+				return fmt.Errorf("PF %s of hostdev %s of domain %s: %w", *pf, a, orUUID(instanceName, uuid), err)
+			}
+			ev.NodeDevXML[*pf] = x
 		}
 		ev.CapsXML, err = c.GetCapabilities()
 		if err != nil {

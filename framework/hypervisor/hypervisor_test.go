@@ -36,6 +36,7 @@ func TestEvidence(t *testing.T) {
 	in := inspector(t)
 	ctx := context.Background()
 	vf := placement.Address{Domain: 0, Bus: 0x3d, Slot: 1, Function: 2}
+	pf := placement.Address{Domain: 0, Bus: 0x3d}
 	for _, tt := range []struct{ name, uuid string }{
 		{"instance-00000001", ""},
 		{"", "6695eb01-f6a4-8304-79aa-97f2502e193f"},
@@ -50,6 +51,9 @@ func TestEvidence(t *testing.T) {
 		}
 		if x := ev.NodeDevXML[vf]; !strings.Contains(x, "0x37c9") {
 			t.Errorf("Evidence(%q, %q): node device XML of %s = %q", tt.name, tt.uuid, vf, x)
+		}
+		if x := ev.NodeDevXML[pf]; !strings.Contains(x, "0x37c8") {
+			t.Errorf("Evidence(%q, %q): node device XML of the VF's PF %s = %q", tt.name, tt.uuid, pf, x)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/hwcert/hwcert/config"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/placement"
 )
@@ -18,6 +19,9 @@ import (
 // vendor/product ID. Specs ask it where a request can be met and skip when it cannot.
 type Inventory struct {
 	Hosts []Host // sorted by name
+	// DeviceSpecMirrored is true when MarkExposed was given the config's [pci] device_spec mirror,
+	// so Exposed says what Nova exposes rather than "not known to be hidden".
+	DeviceSpecMirrored bool
 }
 
 // Host is one compute host.
@@ -35,6 +39,10 @@ type Device struct {
 	placement.Device
 	// Aliases are the catalog aliases whose IDs and function match the device.
 	Aliases []string
+	// Exposed is true when the lab's [pci] device_spec, as the harness config mirrors it, lets
+	// Nova pass the device through (every device, when the config mirrors none). Host predicates
+	// and counts see exposed devices only, so specs never aim at a card Nova does not offer.
+	Exposed bool
 }
 
 // Build assembles an inventory from libvirt's answers: for each host the PCI node device
@@ -57,7 +65,7 @@ func Build(cat *catalog.Catalog, pci map[string]map[string]string, caps map[stri
 				continue // not a PCI device
 			}
 			pd.Socket = topo.SocketOf(pd.NUMANode)
-			hi.Devices = append(hi.Devices, Device{Device: pd, Aliases: aliasesOf(cat, pd)})
+			hi.Devices = append(hi.Devices, Device{Device: pd, Aliases: aliasesOf(cat, pd), Exposed: true})
 		}
 		slices.SortFunc(hi.Devices, func(a, b Device) int { return a.Address.Compare(b.Address) })
 		inv.Hosts = append(inv.Hosts, hi)
@@ -89,8 +97,41 @@ func (inv *Inventory) Host(name string) (*Host, bool) {
 	return nil, false
 }
 
-// DevicesFor are the host's devices for an alias.
+// MarkExposed marks the devices [pci] device_spec exposes (see config.DeviceSpec); with no
+// entries every device stays exposed.
+func (inv *Inventory) MarkExposed(spec []config.DeviceSpec) {
+	if len(spec) == 0 {
+		return
+	}
+	inv.DeviceSpecMirrored = true
+	for i := range inv.Hosts {
+		for j := range inv.Hosts[i].Devices {
+			d := &inv.Hosts[i].Devices[j]
+			a := d.Address
+			var pf *[4]uint
+			if d.PF != nil {
+				pf = &[4]uint{d.PF.Domain, d.PF.Bus, d.PF.Slot, d.PF.Function}
+			}
+			d.Exposed = slices.ContainsFunc(spec, func(s config.DeviceSpec) bool {
+				return s.Matches(d.VendorID, d.ProductID, [4]uint{a.Domain, a.Bus, a.Slot, a.Function}, pf)
+			})
+		}
+	}
+}
+
+// DevicesFor are the host's exposed devices for an alias.
 func (h *Host) DevicesFor(alias string) []Device {
+	var out []Device
+	for _, d := range h.AllDevicesFor(alias) {
+		if d.Exposed {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// AllDevicesFor are the host's devices for an alias, exposed or not.
+func (h *Host) AllDevicesFor(alias string) []Device {
 	var out []Device
 	for _, d := range h.Devices {
 		if slices.Contains(d.Aliases, alias) {
@@ -98,6 +139,45 @@ func (h *Host) DevicesFor(alias string) []Device {
 		}
 	}
 	return out
+}
+
+// WhyNoValidHost explains a "no valid host" Nova gave a request for these alias counts on this
+// host, when the inventory says the host fits it: then the lab's [pci] device_spec or alias, not
+// the harness, is the likely cause. It is "" when the inventory does not say the request fits.
+func (h *Host) WhyNoValidHost(want map[string]int) string {
+	if len(want) == 0 {
+		return ""
+	}
+	aliases := slices.Sorted(maps.Keys(want))
+	for _, a := range aliases {
+		if h.Count(a) < want[a] {
+			return ""
+		}
+	}
+	return fmt.Sprintf("the inventory says host %s fits the request, yet Nova found no valid host there: "+
+		"the likely cause is the lab's [pci] device_spec or alias not matching the harness config (nova.device_spec) "+
+		"or the device catalog; the inventory rows:\n%s", h.Name, h.Rows(aliases...))
+}
+
+// Rows are the inventory rows of the host's devices for the aliases, one line each (address,
+// aliases, node, exposure), for failure messages.
+func (h *Host) Rows(aliases ...string) string {
+	var b strings.Builder
+	for _, d := range h.Devices {
+		if !slices.ContainsFunc(aliases, func(a string) bool { return slices.Contains(d.Aliases, a) }) {
+			continue
+		}
+		node := "-"
+		if d.NUMANode != nil {
+			node = fmt.Sprint(*d.NUMANode)
+		}
+		exposed := "exposed"
+		if !d.Exposed {
+			exposed = "not in device_spec"
+		}
+		fmt.Fprintf(&b, "  %s %s %s %s node %s %s\n", h.Name, d.Address, d.ID(), strings.Join(d.Aliases, ","), node, exposed)
+	}
+	return b.String()
 }
 
 // Count is the number of the host's devices for an alias.
@@ -160,14 +240,19 @@ func HasDevices(alias string, count int) func(h *Host) bool {
 	return func(h *Host) bool { return h.Count(alias) >= count }
 }
 
-// Summary is a one-line-per-host description, for logs and skip reasons.
+// Summary is a one-line-per-host description of the exposed devices, for logs and skip reasons.
 func (inv *Inventory) Summary() string {
 	var b strings.Builder
 	for _, h := range inv.Hosts {
 		fmt.Fprintf(&b, "%s: nodes %v", h.Name, h.Nodes)
 		counts := map[string][]string{}
 		var aliases []string
+		hidden := 0
 		for _, d := range h.Devices {
+			if !d.Exposed && len(d.Aliases) > 0 {
+				hidden++
+				continue
+			}
 			for _, a := range d.Aliases {
 				if _, ok := counts[a]; !ok {
 					aliases = append(aliases, a)
@@ -181,6 +266,9 @@ func (inv *Inventory) Summary() string {
 		}
 		for _, a := range aliases {
 			fmt.Fprintf(&b, "; %s×%d (nodes %s)", a, len(counts[a]), strings.Join(counts[a], ","))
+		}
+		if hidden > 0 {
+			fmt.Fprintf(&b, "; %d catalog devices not in device_spec", hidden)
 		}
 		b.WriteString("\n")
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hwcert/hwcert/config"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/placement"
 )
@@ -124,11 +125,9 @@ func TestReadsLikePlacement(t *testing.T) {
 			if !reflect.DeepEqual(h.CPUNode, p.PCPUNodes) || !reflect.DeepEqual(h.NodeSocket, p.NodeSocket) {
 				t.Errorf("inventory CPU→node %v, node→socket %v; placement %v, %v", h.CPUNode, h.NodeSocket, p.PCPUNodes, p.NodeSocket)
 			}
-			if len(h.Devices) != len(p.Devices) {
-				t.Fatalf("inventory has %d devices, placement %d", len(h.Devices), len(p.Devices))
-			}
 			for _, pd := range p.Devices {
 				i := slices.IndexFunc(h.Devices, func(d Device) bool { return d.Address == pd.Address })
+				pd.PFNUMANode = nil // the placement's own reading of the PF's node device
 				if i < 0 || !reflect.DeepEqual(h.Devices[i].Device, pd) {
 					t.Errorf("device %s: placement %+v, inventory %+v", pd.Address, pd, h.Devices)
 				}
@@ -137,19 +136,65 @@ func TestReadsLikePlacement(t *testing.T) {
 	}
 }
 
-// TestRejectsLikePlacement: bad capabilities fail the inventory with placement's error, rather
-// than being read more loosely (a cell on two sockets used to take the first socket id seen).
+// TestRejectsLikePlacement: bad node devices fail the inventory with placement's error, rather
+// than being read more loosely; a cell on two sockets is read as placement reads it (no socket,
+// as Nova), not refused and not given the first socket id seen.
 func TestRejectsLikePlacement(t *testing.T) {
 	twoSockets := strings.Replace(capsTwoSockets, "<cpu id='1' socket_id='0'", "<cpu id='1' socket_id='1'", 1)
-	_, perr := placement.ParseCapabilities(twoSockets)
-	_, ierr := Build(nil, map[string]map[string]string{"h": {}}, map[string]string{"h": twoSockets})
-	if perr == nil || ierr == nil || ierr.Error() != "host h: "+perr.Error() {
-		t.Errorf("inventory error %v, placement error %v: want the same", ierr, perr)
+	inv, err := Build(nil, map[string]map[string]string{"h": {}}, map[string]string{"h": twoSockets})
+	if err != nil {
+		t.Fatal(err)
 	}
-	bad := nodedev("pci_0000_3d_00_0", "61", "0", "0", "8086", "37c8", `<capability type='phys_function'/>`)
-	_, _, perr = placement.ParseNodeDevice(bad)
-	_, ierr = Build(nil, map[string]map[string]string{"h": {"pci_0000_3d_00_0": bad}}, map[string]string{"h": capsTwoSockets})
+	if h := inv.Hosts[0]; !reflect.DeepEqual(h.NodeSocket, map[int]int{1: 1}) || !reflect.DeepEqual(h.SpanningCells, []int{0}) {
+		t.Errorf("cell 0 on two sockets: NodeSocket %v, SpanningCells %v; want map[1:1], [0]", h.NodeSocket, h.SpanningCells)
+	}
+	bad := nodedev("pci_0000_3d_00_0", "61", "0", "0", "8086", "37c8", `<capability type='phys_function'><address domain='0' bus='0x3d' function='0'/></capability>`)
+	_, _, perr := placement.ParseNodeDevice(bad)
+	_, ierr := Build(nil, map[string]map[string]string{"h": {"pci_0000_3d_00_0": bad}}, map[string]string{"h": capsTwoSockets})
 	if perr == nil || ierr == nil || ierr.Error() != "host h: node device pci_0000_3d_00_0: "+perr.Error() {
 		t.Errorf("inventory error %v, placement error %v: want the same", ierr, perr)
+	}
+}
+
+// TestMarkExposed: the config's device_spec mirror marks what Nova exposes; counts and host
+// predicates see exposed devices only, and a "no valid host" where they fit names the likely
+// cause with the inventory rows.
+func TestMarkExposed(t *testing.T) {
+	cat, err := catalog.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vf := func(bus, busDec, node string) string {
+		return nodedev("pci_0000_"+bus+"_01_0", busDec, "1", "0", "8086", "37c9",
+			`<capability type='phys_function'><address domain='0x0000' bus='0x`+bus+`' slot='0x00' function='0x0'/></capability><numa node='`+node+`'/>`)
+	}
+	pci := map[string]map[string]string{"h": {"pci_0000_3d_01_0": vf("3d", "61", "0"), "pci_0000_b1_01_0": vf("b1", "177", "1")}}
+	inv, err := Build(cat, pci, map[string]string{"h": capsTwoSockets})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := inv.Host("h")
+	if h.Count("qat-c62x-vf") != 2 {
+		t.Fatalf("without a device_spec mirror every device is exposed: %d", h.Count("qat-c62x-vf"))
+	}
+	inv.MarkExposed([]config.DeviceSpec{{VendorID: "8086", ProductID: "37c9", Address: "0000:3D:*"}})
+	if got := h.Count("qat-c62x-vf"); got != 1 || len(h.AllDevicesFor("qat-c62x-vf")) != 2 {
+		t.Errorf("exposed %d of %d, want 1 of 2", got, len(h.AllDevicesFor("qat-c62x-vf")))
+	}
+	if got := inv.HostsWhere(HasDevicesOnNodes("qat-c62x-vf", 2)); len(got) != 0 {
+		t.Errorf("the card kept out of device_spec still counts for a node: %v", got)
+	}
+	if sum := inv.Summary(); !strings.Contains(sum, "qat-c62x-vf×1 (nodes 0); 1 catalog devices not in device_spec") {
+		t.Errorf("summary: %q", sum)
+	}
+	why := h.WhyNoValidHost(map[string]int{"qat-c62x-vf": 1})
+	for _, want := range []string{"the inventory says host h fits the request", "[pci] device_spec or alias",
+		"h 0000:3d:01.0 8086:37c9 qat-c62x-vf node 0 exposed", "h 0000:b1:01.0 8086:37c9 qat-c62x-vf node 1 not in device_spec"} {
+		if !strings.Contains(why, want) {
+			t.Errorf("explanation lacks %q:\n%s", want, why)
+		}
+	}
+	if why := h.WhyNoValidHost(map[string]int{"qat-c62x-vf": 2}); why != "" {
+		t.Errorf("a request the inventory does not fit is Nova's to refuse: %q", why)
 	}
 }

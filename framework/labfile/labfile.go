@@ -12,6 +12,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/hwcert/hwcert/config"
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/cpuset"
@@ -30,6 +31,11 @@ type Options struct {
 	// Image, when set, is the image the config boots; the replayed lab serves it under the same
 	// name and id, so the same config works against both.
 	Image *Image
+	// DeviceSpec is the config's mirror of the lab's [pci] device_spec; empty exposes the devices
+	// of every supported catalog alias, as the shipped labs do.
+	DeviceSpec []config.DeviceSpec
+	// CPUDedicatedSet is the config's cpu_dedicated_set per host, written into the lab's hosts.
+	CPUDedicatedSet map[string]string
 }
 
 // Image is a Glance image.
@@ -63,12 +69,14 @@ type alias struct {
 type deviceSpec struct {
 	VendorID  string `json:"vendor_id,omitempty"`
 	ProductID string `json:"product_id,omitempty"`
+	Address   string `json:"address,omitempty"`
 }
 
 type host struct {
-	Name       string      `json:"name"`
-	NUMANodes  []numaNode  `json:"numa_nodes"`
-	PCIDevices []pciDevice `json:"pci_devices,omitempty"`
+	Name            string      `json:"name"`
+	NUMANodes       []numaNode  `json:"numa_nodes"`
+	CPUDedicatedSet string      `json:"cpu_dedicated_set,omitempty"`
+	PCIDevices      []pciDevice `json:"pci_devices,omitempty"`
 }
 
 type numaNode struct {
@@ -76,6 +84,8 @@ type numaNode struct {
 	Socket   int      `json:"socket"`
 	MemoryMB int      `json:"memory_mb"`
 	Cores    []string `json:"cores"`
+	// CoreSockets gives each core's socket for a node whose CPUs sit on several sockets.
+	CoreSockets []int `json:"core_sockets,omitempty"`
 }
 
 type pciDevice struct {
@@ -111,6 +121,7 @@ func Write(inv *inventory.Inventory, cat *catalog.Catalog, o Options) ([]byte, e
 		if err != nil {
 			return nil, fmt.Errorf("lab file: host %s: %w", h.Name, err)
 		}
+		lh.CPUDedicatedSet = o.CPUDedicatedSet[h.Name]
 		f.Hosts = append(f.Hosts, lh)
 	}
 	out, err := yaml.Marshal(f)
@@ -131,14 +142,20 @@ func novaSection(cat *catalog.Catalog, o Options) nova {
 		}
 		n.Aliases = append(n.Aliases, alias{Name: e.Alias, VendorID: e.VendorID, ProductID: e.ProductID, DeviceType: e.NovaDeviceType, NUMAPolicy: e.NUMAPolicy})
 	}
-	n.DeviceSpec = deviceSpecs(cat)
+	n.DeviceSpec = deviceSpecs(cat, o.DeviceSpec)
 	return n
 }
 
-// deviceSpecs exposes the devices of every supported alias, as the shipped labs do.
-// MERGE(issue 8): write the config's [pci] device_spec instead when it is set.
-func deviceSpecs(cat *catalog.Catalog) []deviceSpec {
+// deviceSpecs is the config's [pci] device_spec when it mirrors one (the lab then exposes what the
+// real one does), else the devices of every supported alias, as the shipped labs do.
+func deviceSpecs(cat *catalog.Catalog, mirror []config.DeviceSpec) []deviceSpec {
 	out := []deviceSpec{}
+	if len(mirror) > 0 {
+		for _, s := range mirror {
+			out = append(out, deviceSpec{VendorID: s.VendorID, ProductID: s.ProductID, Address: s.Address})
+		}
+		return out
+	}
 	for _, e := range cat.Supported() {
 		if e.Optional {
 			continue
@@ -154,11 +171,11 @@ func deviceSpecs(cat *catalog.Catalog) []deviceSpec {
 func labHost(h inventory.Host) (host, error) {
 	out := host{Name: h.Name}
 	for _, c := range h.Cells {
-		socket := h.SocketOf(&c.ID)
-		if len(c.CPUs) == 0 || socket == nil {
-			return host{}, fmt.Errorf("NUMA node %d has no CPUs or no socket id, which a mock lab cannot express", c.ID)
+		n, err := labNode(h, c)
+		if err != nil {
+			return host{}, err
 		}
-		out.NUMANodes = append(out.NUMANodes, numaNode{ID: c.ID, Socket: *socket, MemoryMB: int(c.MemoryKiB / 1024), Cores: cores(c)})
+		out.NUMANodes = append(out.NUMANodes, n)
 	}
 	devs, err := pciDevices(h)
 	if err != nil {
@@ -166,6 +183,35 @@ func labHost(h inventory.Host) (host, error) {
 	}
 	out.PCIDevices = devs
 	return out, nil
+}
+
+// labNode writes one NUMA node. A node whose CPUs sit on several sockets (Nova gives it no socket)
+// gets each core's socket; a node without CPUs or without socket ids cannot be expressed.
+func labNode(h inventory.Host, c placement.HostCell) (numaNode, error) {
+	n := numaNode{ID: c.ID, MemoryMB: int(c.MemoryKiB / 1024), Cores: cores(c)}
+	if len(c.CPUs) == 0 {
+		return n, fmt.Errorf("NUMA node %d has no CPUs, which a mock lab cannot express", c.ID)
+	}
+	if s := h.SocketOf(&c.ID); s != nil {
+		n.Socket = *s
+		return n, nil
+	}
+	socketOf := map[int]int{}
+	for _, cpu := range c.CPUs {
+		if cpu.Socket == nil {
+			return n, fmt.Errorf("NUMA node %d: CPU %d has no socket id, which a mock lab cannot express", c.ID, cpu.ID)
+		}
+		socketOf[cpu.ID] = *cpu.Socket
+	}
+	for _, core := range n.Cores {
+		first, err := cpuset.Parse(core)
+		if err != nil {
+			return n, fmt.Errorf("NUMA node %d: core %q: %w", c.ID, core, err)
+		}
+		n.CoreSockets = append(n.CoreSockets, socketOf[first[0]])
+	}
+	n.Socket = n.CoreSockets[0]
+	return n, nil
 }
 
 // cores are the node's thread-sibling groups, in order of their first CPU; a CPU without

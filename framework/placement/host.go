@@ -23,8 +23,13 @@ type Host struct {
 	// Cells are the NUMA cells, in Nodes order.
 	Cells []HostCell
 	// NodeSocket maps each NUMA cell to the socket of its CPUs. A cell is absent when its CPUs
-	// carry no socket_id or it has no CPUs.
+	// carry no socket_id, it has no CPUs, or its CPUs sit on several sockets (NUMA off or node
+	// interleaving in the BIOS, nested labs): Nova then gives the cell no socket and carries on
+	// (nova/virt/libvirt/driver.py _get_host_numa_topology), and the socket policy cannot be met.
 	NodeSocket map[int]int
+	// SpanningCells are the cells whose CPUs sit on several sockets, sorted; Nova logs a warning
+	// for them.
+	SpanningCells []int
 	// CPUNode maps each host CPU to its NUMA cell.
 	CPUNode map[int]int
 }
@@ -61,6 +66,17 @@ func (h *Host) SocketOf(node *int) *int {
 	return nil
 }
 
+// NodesWithoutSocket are the host's NUMA nodes that have no socket in NodeSocket, sorted.
+func (h *Host) NodesWithoutSocket() []int {
+	var out []int
+	for _, n := range h.Nodes {
+		if _, ok := h.NodeSocket[n]; !ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
 // ParseCapabilities reads a host capabilities XML (virConnectGetCapabilities). Capabilities
 // without a NUMA topology (the test driver with a custom file) give a Host without nodes; its
 // maps are empty, never nil.
@@ -84,24 +100,31 @@ func ParseCapabilities(capsXML string) (*Host, error) {
 		if slices.Contains(h.Nodes, cell.ID) {
 			return nil, fmt.Errorf("host capabilities XML: NUMA cell %d is listed twice, expected unique cell ids", cell.ID)
 		}
+		sockets := map[int]bool{}
 		for _, cpu := range cell.CPUs {
 			if prev, dup := h.CPUNode[cpu.ID]; dup {
 				return nil, fmt.Errorf("host capabilities XML: CPU %d is listed in NUMA cells %d and %d", cpu.ID, prev, cell.ID)
 			}
 			h.CPUNode[cpu.ID] = cell.ID
-			if cpu.Socket == nil {
-				continue
+			if cpu.Socket != nil {
+				sockets[*cpu.Socket] = true
 			}
-			// Nova's libvirt driver (and so the socket policy) assumes a cell lies on one socket.
-			if s, ok := h.NodeSocket[cell.ID]; ok && s != *cpu.Socket {
-				return nil, fmt.Errorf("host capabilities XML: NUMA cell %d has CPUs on sockets %d and %d", cell.ID, s, *cpu.Socket)
+		}
+		// Nova takes a cell's socket only when all its CPUs agree on one.
+		switch len(sockets) {
+		case 1:
+			for s := range sockets {
+				h.NodeSocket[cell.ID] = s
 			}
-			h.NodeSocket[cell.ID] = *cpu.Socket
+		case 0:
+		default:
+			h.SpanningCells = append(h.SpanningCells, cell.ID)
 		}
 		h.Nodes = append(h.Nodes, cell.ID)
 		h.Cells = append(h.Cells, cell)
 	}
 	slices.Sort(h.Nodes)
+	slices.Sort(h.SpanningCells)
 	slices.SortFunc(h.Cells, func(a, b HostCell) int { return cmp.Compare(a.ID, b.ID) })
 	return h, nil
 }

@@ -37,22 +37,29 @@ func ParseNodeDevice(nodeDevXML string) (d Device, ok bool, err error) {
 	if d.ProductID, err = pciID(pci.Product.ID); err != nil {
 		return Device{}, false, fmt.Errorf("product id: %w", err)
 	}
+	// Nova's libvirt driver (nova/virt/libvirt/host.py _get_device_type) goes through the
+	// sub-capabilities in document order and the first that says something decides: virt_functions
+	// makes a PF, phys_function with an address a VF. A device listing both (seen on some
+	// firmware and in nested labs) is therefore whatever its first listed capability says.
+classify:
 	for _, sc := range pci.Capabilities {
 		switch {
 		case sc.VirtFunctions != nil:
 			d.Function = vocab.FunctionPF
+			break classify
 		case sc.PhysFunction != nil:
 			pa := sc.PhysFunction.Address
+			if pa.Domain == nil && pa.Bus == nil && pa.Slot == nil && pa.Function == nil {
+				continue // no address: Nova does not take it for a VF
+			}
 			pf, err := addressFrom("phys_function", pa.Domain, pa.Bus, pa.Slot, pa.Function)
 			if err != nil {
 				return Device{}, false, err
 			}
 			d.Function = vocab.FunctionVF
 			d.PF = &pf
+			break classify
 		}
-	}
-	if d.PF != nil && d.Function != vocab.FunctionVF {
-		return Device{}, false, fmt.Errorf("node device has both virt_functions and phys_function, expected one of them")
 	}
 	// libvirt omits <numa> when sysfs says -1; treat an explicit negative node the same way.
 	if pci.NUMA != nil && pci.NUMA.Node >= 0 {

@@ -53,6 +53,21 @@ func TestParseCapabilities(t *testing.T) {
 		}
 	}
 
+	// A cell whose CPUs sit on two sockets (NUMA off, nested labs) has no socket, as in Nova; so
+	// has a memory-only cell. The other cells keep theirs.
+	span, err := ParseCapabilities(capsWith(`
+<cell id='0'><cpus num='2'><cpu id='0' socket_id='0'/><cpu id='1' socket_id='1'/></cpus></cell>
+<cell id='1'><cpus num='1'><cpu id='2' socket_id='1'/></cpus></cell>
+<cell id='2'><memory unit='GiB'>1</memory></cell>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(span.NodeSocket, map[int]int{1: 1}) || !reflect.DeepEqual(span.SpanningCells, []int{0}) ||
+		!reflect.DeepEqual(span.NodesWithoutSocket(), []int{0, 2}) {
+		t.Errorf("cell on two sockets: NodeSocket %v, SpanningCells %v, NodesWithoutSocket %v; want map[1:1], [0], [0 2]",
+			span.NodeSocket, span.SpanningCells, span.NodesWithoutSocket())
+	}
+
 	// No NUMA topology: no nodes, empty (not nil) maps, as Placement's golden files show them.
 	flat, err := ParseCapabilities("<capabilities><host><uuid>x</uuid></host></capabilities>")
 	if err != nil || len(flat.Nodes) != 0 || flat.NodeSocket == nil || flat.CPUNode == nil {
@@ -73,8 +88,6 @@ func TestParseCapabilitiesErrors(t *testing.T) {
 			"host capabilities XML: CPU 0 is listed in NUMA cells 0 and 1"},
 		{"CPU twice in a cell", capsWith(cell("0", cpus(cpu("0", "0"), cpu("0", "0")))),
 			"host capabilities XML: NUMA cell 0: CPU 0 is listed twice, expected unique CPU ids"},
-		{"cell on two sockets", capsWith(cell("0", cpus(cpu("0", "0"), cpu("1", "1")))),
-			"host capabilities XML: NUMA cell 0 has CPUs on sockets 0 and 1"},
 		{"bad siblings", capsWith(cell("0", cpus("<cpu id='0' socket_id='0' siblings='0-x'/>"))),
 			`host capabilities XML: NUMA cell 0 CPU 0 siblings: cpuset "0-x": "x" is not a CPU number`},
 		{"bad memory unit", capsWith(cell("0", "<memory unit='pages'>4</memory>")),
@@ -114,6 +127,14 @@ func TestParseNodeDevice(t *testing.T) {
 		{"explicit negative NUMA node", "<numa node='-1'/>", base},
 		{"PF on node 1", "<capability type='virt_functions' maxCount='16'/><numa node='1'/>",
 			with(func(d *Device) { d.Function = vocab.FunctionPF; d.NUMANode = ptr(1) })},
+		// Nova's _get_device_type: the first listed sub-capability decides.
+		{"virt_functions listed before phys_function", "<capability type='virt_functions' maxCount='7'/><capability type='phys_function'><address domain='0x0000' bus='0x3d' slot='0x00' function='0x0'/></capability>",
+			with(func(d *Device) { d.Function = vocab.FunctionPF })},
+		{"phys_function listed before virt_functions", "<capability type='phys_function'><address domain='0x0000' bus='0x3d' slot='0x00' function='0x0'/></capability><capability type='virt_functions'/>",
+			with(func(d *Device) { d.Function = vocab.FunctionVF; d.PF = &pf })},
+		{"phys_function without address is not a VF", "<capability type='phys_function'/>", base},
+		{"phys_function without address, then virt_functions", "<capability type='phys_function'/><capability type='virt_functions'/>",
+			with(func(d *Device) { d.Function = vocab.FunctionPF })},
 		{"VF", "<capability type='phys_function'><address domain='0x0000' bus='0x3d' slot='0x00' function='0x0'/></capability><numa node='0'/>",
 			with(func(d *Device) { d.Function = vocab.FunctionVF; d.PF = &pf; d.NUMANode = ptr(0) })},
 	} {
@@ -141,9 +162,8 @@ func TestParseNodeDeviceErrors(t *testing.T) {
 		{"slot out of range", strings.Replace(good, "<slot>1</slot>", "<slot>32</slot>", 1), "node device pci_0000_3d_01_1: PCI address 0000:3d:20.1: out of range"},
 		{"bad vendor id", strings.Replace(good, "0x8086", "0x80866", 1), `vendor id: " 0x80866 ": expected 0x followed by 4 hex digits`},
 		{"no product id", strings.Replace(good, "<product id='0x37C9'/>", "", 1), `product id: "": expected 0x followed by 4 hex digits`},
-		{"phys_function without address", pciDev("<capability type='phys_function'/>"), "phys_function: address without domain, bus, slot, function"},
-		{"PF and VF", pciDev("<capability type='phys_function'><address domain='0' bus='0x3d' slot='0' function='0'/></capability><capability type='virt_functions'/>"),
-			"node device has both virt_functions and phys_function, expected one of them"},
+		{"phys_function address without slot", pciDev("<capability type='phys_function'><address domain='0' bus='0x3d' function='0'/></capability>"),
+			"phys_function: address without slot"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, _, err := ParseNodeDevice(tc.xml)

@@ -6,6 +6,7 @@
 package placement
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -29,9 +30,15 @@ type Placement struct {
 	HasNUMATopology bool
 	// GuestCells are the guest NUMA cells in guest order; empty without a NUMA topology.
 	GuestCells []GuestCell
-	// HostNodes are the host NUMA nodes the guest's memory is bound to (numatune memory and
-	// memnode nodesets), sorted.
+	// HostNodes are the host NUMA nodes the guest cells are bound to (the union of the memnode
+	// nodesets), sorted: the "guest's host nodes" of Nova's PCI NUMA affinity. The domain-wide
+	// <memory nodeset> is kept apart in MemoryNodes, so that a widened nodeset cannot make a
+	// remote device look local.
 	HostNodes []int
+	// MemoryNodes and MemoryMode are numatune/memory's nodeset (sorted) and mode; empty when the
+	// domain has none.
+	MemoryNodes []int  `json:",omitempty"`
+	MemoryMode  string `json:",omitempty"`
 
 	// VCPUs is the number of guest vCPUs (<vcpu>).
 	VCPUs int
@@ -46,6 +53,10 @@ type Placement struct {
 	// socket; both from the host capabilities. A node whose CPUs carry no socket id is absent.
 	PCPUNodes  map[int]int
 	NodeSocket map[int]int
+	// NodesWithoutSocket are the host NUMA nodes the capabilities give no single socket (CPUs on
+	// several sockets, no socket ids, memory only), sorted. Nova refuses the socket policy on
+	// every device of a host with such a node (nova/pci/stats.py _filter_pools_for_socket_affinity).
+	NodesWithoutSocket []int `json:",omitempty"`
 }
 
 // Device is one passed-through host PCI device.
@@ -58,6 +69,9 @@ type Device struct {
 	Function string
 	// PF is the parent physical function of a VF.
 	PF *Address
+	// PFNUMANode is the NUMA node the PF's own node device reports, for a VF; a VF sits where its
+	// PF sits, so a difference is a lie of the host.
+	PFNUMANode *int `json:",omitempty"`
 	// NUMANode is the host NUMA node; nil when libvirt reports none (sysfs numa_node -1).
 	NUMANode *int
 	// Socket is the socket of NUMANode according to the host capabilities; nil when unknown.
@@ -78,8 +92,11 @@ func (d Device) ID() string { return d.VendorID + ":" + d.ProductID }
 type GuestCell struct {
 	ID        int
 	HostNodes []int // numatune memnode nodeset for this cell
-	VCPUs     []int // guest vCPUs of the cell (cpu/numa/cell@cpus)
-	PCPUs     []int // union of the vcpupin cpusets of those vCPUs
+	// MemMode is the memnode's mode (strict, restrictive, preferred, interleave); empty when the
+	// cell has no memnode.
+	MemMode string `json:",omitempty"`
+	VCPUs   []int  // guest vCPUs of the cell (cpu/numa/cell@cpus)
+	PCPUs   []int  // union of the vcpupin cpusets of those vCPUs
 }
 
 // Device finds an attached device by address.
@@ -128,6 +145,11 @@ func hostdevAddresses(dom *libvirtxml.Domain) ([]Address, error) {
 		if h.SubsysPCI == nil {
 			continue // USB, SCSI, mdev...: not PCI passthrough
 		}
+		if h.Address != nil && h.Address.Unassigned != nil {
+			// <address type='unassigned'/>: libvirt detaches the device from the host (to keep an
+			// IOMMU group together) but gives it to the guest nowhere; it is not passed through.
+			continue
+		}
 		if err := add(fmt.Sprintf("hostdev[%d]", i), h.SubsysPCI.Source); err != nil {
 			return nil, err
 		}
@@ -147,7 +169,8 @@ func hostdevAddresses(dom *libvirtxml.Domain) ([]Address, error) {
 }
 
 // Build assembles the placement of one domain. nodeDevs holds the node device XML of every
-// address HostdevAddresses returns; capsXML is the host's capabilities XML.
+// address HostdevAddresses returns and of the PF of every VF among them (see PFAddress);
+// capsXML is the host's capabilities XML.
 func Build(domainXML string, nodeDevs map[Address]string, capsXML string) (*Placement, error) {
 	var dom libvirtxml.Domain
 	if err := dom.Unmarshal(domainXML); err != nil {
@@ -157,7 +180,7 @@ func Build(domainXML string, nodeDevs map[Address]string, capsXML string) (*Plac
 	if err != nil {
 		return nil, err
 	}
-	p := &Placement{Domain: dom.Name, UUID: dom.UUID, PCPUNodes: host.CPUNode, NodeSocket: host.NodeSocket}
+	p := &Placement{Domain: dom.Name, UUID: dom.UUID, PCPUNodes: host.CPUNode, NodeSocket: host.NodeSocket, NodesWithoutSocket: host.NodesWithoutSocket()}
 	addrs, err := hostdevAddresses(&dom)
 	if err != nil {
 		return nil, err
@@ -170,6 +193,17 @@ func Build(domainXML string, nodeDevs map[Address]string, capsXML string) (*Plac
 		d, err := nodeDeviceAt(a, x, host)
 		if err != nil {
 			return nil, err
+		}
+		if d.PF != nil {
+			px, ok := nodeDevs[*d.PF]
+			if !ok || strings.TrimSpace(px) == "" {
+				return nil, fmt.Errorf("hostdev %s: no node device XML given for its PF %s", a, *d.PF)
+			}
+			pf, err := nodeDeviceAt(*d.PF, px, host)
+			if err != nil {
+				return nil, fmt.Errorf("PF of hostdev %s: %w", a, err)
+			}
+			d.PFNUMANode = pf.NUMANode
 		}
 		p.Devices = append(p.Devices, d)
 	}
@@ -229,13 +263,16 @@ func (p *Placement) readCPUAndNUMA(dom *libvirtxml.Domain) error {
 	}
 
 	memnodes := map[int][]int{}
+	memModes := map[int]string{}
 	if nt := dom.NUMATune; nt != nil {
-		if nt.Memory != nil && nt.Memory.Nodeset != "" {
+		if nt.Memory != nil {
 			nodes, err := cpuset.Parse(nt.Memory.Nodeset)
 			if err != nil {
 				return fmt.Errorf("numatune memory nodeset: %w", err)
 			}
-			p.HostNodes = append(p.HostNodes, nodes...)
+			p.MemoryNodes = sortedSet(nodes)
+			// libvirt's default mode is strict and it writes it out; an absent mode reads as such.
+			p.MemoryMode = cmp.Or(nt.Memory.Mode, "strict")
 		}
 		for _, mn := range nt.MemNodes {
 			nodes, err := cpuset.Parse(mn.Nodeset)
@@ -249,6 +286,7 @@ func (p *Placement) readCPUAndNUMA(dom *libvirtxml.Domain) error {
 				return fmt.Errorf("numatune memnode cellid=%d: listed twice", mn.CellID)
 			}
 			memnodes[int(mn.CellID)] = nodes
+			memModes[int(mn.CellID)] = cmp.Or(mn.Mode, "strict")
 			p.HostNodes = append(p.HostNodes, nodes...)
 		}
 	}
@@ -276,7 +314,7 @@ func (p *Placement) readCPUAndNUMA(dom *libvirtxml.Domain) error {
 					return fmt.Errorf("guest NUMA cell %d: listed twice", id)
 				}
 			}
-			gc := GuestCell{ID: id, VCPUs: vcpus, HostNodes: memnodes[id]}
+			gc := GuestCell{ID: id, VCPUs: vcpus, HostNodes: memnodes[id], MemMode: memModes[id]}
 			for _, v := range vcpus {
 				gc.PCPUs = append(gc.PCPUs, p.VCPUPins[v]...)
 			}
@@ -289,7 +327,7 @@ func (p *Placement) readCPUAndNUMA(dom *libvirtxml.Domain) error {
 			return fmt.Errorf("numatune memnode cellid=%d: the guest has no NUMA cell %d", id, id)
 		}
 	}
-	p.HasNUMATopology = len(p.GuestCells) > 0 || len(memnodes) > 0
+	p.HasNUMATopology = len(p.GuestCells) > 0 || len(memnodes) > 0 || p.MemoryNodes != nil
 	return nil
 }
 
@@ -299,4 +337,14 @@ func sortedSet(s []int) []int {
 	}
 	slices.Sort(s)
 	return slices.Compact(s)
+}
+
+// PFAddress is the PF of a node device that is a VF, read as Build reads it; the inspector uses
+// it to fetch the PF's node device too.
+func PFAddress(nodeDevXML string) (*Address, error) {
+	d, _, err := ParseNodeDevice(nodeDevXML)
+	if err != nil {
+		return nil, err
+	}
+	return d.PF, nil
 }

@@ -241,7 +241,7 @@ func connect(ctx context.Context, b bootstrap) (*Env, error) {
 		return nil, fmt.Errorf("config network: %w", err)
 	}
 	hv := hypervisor.New(cfg.HypervisorURI)
-	inv, err := Discover(ctx, cloud, hv, cat)
+	inv, err := Discover(ctx, cfg, cloud, hv, cat)
 	if err != nil {
 		_ = hv.Close()
 		return nil, err
@@ -253,9 +253,10 @@ func connect(ctx context.Context, b bootstrap) (*Env, error) {
 	}, nil
 }
 
-// Discover lists the compute hosts and asks each one's libvirtd what it has. The suites and
-// `hwcert inventory` both call it, so what the inventory shows is what the specs choose from.
-func Discover(ctx context.Context, cloud *openstack.Client, hv *hypervisor.Inspector, cat *catalog.Catalog) (*inventory.Inventory, error) {
+// Discover lists the compute hosts, asks each one's libvirtd what it has, and marks which devices
+// the config's [pci] device_spec mirror says Nova exposes. The suites and `hwcert inventory` both
+// call it, so what the inventory shows is what the specs choose from.
+func Discover(ctx context.Context, cfg *config.Config, cloud *openstack.Client, hv *hypervisor.Inspector, cat *catalog.Catalog) (*inventory.Inventory, error) {
 	hosts, err := cloud.Hosts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("inventory: %w", err)
@@ -273,7 +274,12 @@ func Discover(ctx context.Context, cloud *openstack.Client, hv *hypervisor.Inspe
 			return nil, fmt.Errorf("inventory: %w", err)
 		}
 	}
-	return inventory.Build(cat, pci, caps)
+	inv, err := inventory.Build(cat, pci, caps)
+	if err != nil {
+		return nil, err
+	}
+	inv.MarkExposed(cfg.Nova.DeviceSpec)
+	return inv, nil
 }
 
 func teardownAll() {

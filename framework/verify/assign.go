@@ -72,6 +72,8 @@ func (c *checker) assign() []*assignment {
 
 // checkFunctions insists each device is the PCI function its alias stands for: never a PF for
 // a VF alias, which is how a QAT PF could sneak in under a VF's IDs in a lab with a bad spec.
+// It also holds every VF to its PF's NUMA node: a VF is a function of the PF's card, so a
+// different node in its node device is a lie of the host that would mislead every locality check.
 func (c *checker) checkFunctions(as []*assignment) {
 	for _, a := range as {
 		e := a.ar.Entry
@@ -81,4 +83,11 @@ func (c *checker) checkFunctions(as []*assignment) {
 			}
 		}
 	}
+	for _, d := range c.p.Devices {
+		if d.PF != nil && !sameNode(d.NUMANode, d.PFNUMANode) {
+			c.fail("%s: VF on host node %s, its PF %s on host node %s: expected a VF on its PF's node", d.Address, optInt(d.NUMANode), d.PF, optInt(d.PFNUMANode))
+		}
+	}
 }
+
+func sameNode(a, b *int) bool { return (a == nil && b == nil) || (a != nil && b != nil && *a == *b) }

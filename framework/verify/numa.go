@@ -48,6 +48,10 @@ func (c *checker) checkNUMA(as []*assignment) {
 			c.fail("guest NUMA cell %d: expected one host NUMA node, found nodes %s", cell.ID, cpuset.Format(cell.HostNodes))
 		}
 	}
+	c.checkMemoryBinding()
+	if !c.req.Dedicated {
+		c.checkSharedFloat()
+	}
 	for _, a := range as {
 		if a.ar.Entry.PassthroughSupported && len(a.devs) > 0 {
 			c.checkPolicy(a)
@@ -83,23 +87,32 @@ func (c *checker) checkPolicy(a *assignment) {
 			}
 		}
 	case vocab.PolicyPreferred:
+		c.checkPreferred(a, tag, nodes)
+	case vocab.PolicySocket:
+		// Nova (nova/pci/stats.py _filter_pools_for_numa_cells) serves socket from the devices
+		// strictly local to the guest's nodes when there are enough, socket information or not;
+		// only a device beyond those is filtered by socket, and then every host cell needs one
+		// (_filter_pools_for_socket_affinity).
+		var remote []placement.Device
 		for _, d := range a.devs {
-			switch {
-			case d.NUMANode == nil:
-				c.note("%s: %s has no NUMA information (accepted)", tag, d.Address)
-			case !slices.Contains(nodes, *d.NUMANode):
-				c.note("%s: %s is on host node %d, not local to the guest's host nodes %s (accepted)", tag, d.Address, *d.NUMANode, fmtNodes(nodes))
-			default:
-				c.note("%s: %s is local (host node %d)", tag, d.Address, *d.NUMANode)
+			if d.NUMANode == nil || !slices.Contains(nodes, *d.NUMANode) {
+				remote = append(remote, d)
 			}
 		}
-	case vocab.PolicySocket:
+		if len(remote) == 0 {
+			return
+		}
+		if len(p.NodesWithoutSocket) > 0 {
+			c.fail("%s: %s not on the guest's host nodes %s, and host nodes %s have no single socket in the host capabilities (CPUs on several sockets, or none): Nova meets the socket policy on such a host with local devices only",
+				tag, addrList(remote), fmtNodes(nodes), fmtNodes(p.NodesWithoutSocket))
+			return
+		}
 		sockets, missing := c.guestSockets(nodes)
 		if len(missing) > 0 {
 			c.fail("%s: host nodes %s have no socket information in the host capabilities, expected sockets for every guest host node", tag, fmtNodes(missing))
 			return
 		}
-		for _, d := range a.devs {
+		for _, d := range remote {
 			switch {
 			case d.NUMANode == nil:
 				c.fail("%s: %s has no NUMA node, expected it on the socket of one of the guest's host nodes (sockets %s)", tag, d.Address, fmtNodes(sockets))
@@ -173,4 +186,86 @@ func (c *checker) guestSockets(nodes []int) (sockets, missing []int) {
 	}
 	slices.Sort(sockets)
 	return slices.Compact(sockets), missing
+}
+
+// checkPreferred: preferred takes a local device whenever one is free, and falls back to a device
+// without NUMA information or on another node only when not enough local ones were
+// (nova/pci/stats.py: the strictly affine pools first). With Request.Free unknown, a remote device
+// is only noted.
+func (c *checker) checkPreferred(a *assignment, tag string, nodes []int) {
+	local := func(d placement.Device) bool { return d.NUMANode != nil && slices.Contains(nodes, *d.NUMANode) }
+	got := 0
+	for _, d := range a.devs {
+		switch {
+		case local(d):
+			got++
+			c.note("%s: %s is local (host node %d)", tag, d.Address, *d.NUMANode)
+		case d.NUMANode == nil:
+			c.note("%s: %s has no NUMA information (accepted when no local device was free)", tag, d.Address)
+		default:
+			c.note("%s: %s is on host node %d, not local to the guest's host nodes %s (accepted when no local device was free)", tag, d.Address, *d.NUMANode, fmtNodes(nodes))
+		}
+	}
+	if c.req.Free == nil {
+		return
+	}
+	var free []placement.Device
+	for _, d := range c.req.Free {
+		if local(d) && d.Function == a.ar.Entry.Function && a.ar.Entry.Matches(d.VendorID, d.ProductID) {
+			free = append(free, d)
+		}
+	}
+	if want := min(a.want, len(free)); got < want {
+		c.fail("%s: %d of %s local to the guest's host nodes %s, expected %d: %s were free there; attached %s",
+			tag, got, plural(len(a.devs), "device"), fmtNodes(nodes), want, addrList(free), devNodes(a.devs))
+	}
+}
+
+// checkMemoryBinding: Nova binds each guest cell's memory to its host node, strictly
+// (numatune/memnode mode strict), and the whole domain's memory to the union of those nodes
+// (numatune/memory). libvirt's restrictive mode binds as strictly through cgroups.
+func (c *checker) checkMemoryBinding() {
+	p := c.p
+	strict := func(mode string) bool { return mode == "strict" || mode == "restrictive" }
+	for _, cell := range p.GuestCells {
+		if len(cell.HostNodes) > 0 && !strict(cell.MemMode) {
+			c.fail("guest NUMA cell %d: memnode mode %q, expected strict (or restrictive): the cell's memory may leave host node %s", cell.ID, cell.MemMode, cpuset.Format(cell.HostNodes))
+		}
+	}
+	switch {
+	case p.MemoryNodes == nil:
+		c.fail("guest memory: expected numatune <memory> binding it to host nodes %s, found none: the memory is not bound", fmtNodes(p.HostNodes))
+	case !slices.Equal(p.MemoryNodes, p.HostNodes):
+		c.fail("guest memory: numatune memory nodeset %s, expected the union of the guest cells' host nodes %s", cpuset.Format(p.MemoryNodes), fmtNodes(p.HostNodes))
+	case !strict(p.MemoryMode):
+		c.fail("guest memory: numatune memory mode %q, expected strict (or restrictive)", p.MemoryMode)
+	}
+}
+
+// checkSharedFloat: a shared-CPU guest with a NUMA topology has each vCPU float over the CPUs of
+// its cell's host node only (Nova writes a vcpupin of the node's CPUs for every vCPU).
+func (c *checker) checkSharedFloat() {
+	p := c.p
+	for _, cell := range p.GuestCells {
+		if len(cell.HostNodes) == 0 {
+			continue // reported
+		}
+		for _, v := range cell.VCPUs {
+			pins, ok := p.VCPUPins[v]
+			if !ok {
+				c.fail("shared CPUs: vCPU %d (guest cell %d) has no vcpupin, expected it to float over the CPUs of host node %s only", v, cell.ID, cpuset.Format(cell.HostNodes))
+				continue
+			}
+			var off []int
+			for _, cpu := range pins {
+				if n, ok := p.PCPUNodes[cpu]; !ok || !slices.Contains(cell.HostNodes, n) {
+					off = append(off, cpu)
+				}
+			}
+			if len(off) > 0 {
+				c.fail("shared CPUs: vCPU %d (guest cell %d) floats over pCPUs %s, of which %s are not on host node %s; expected only that node's CPUs",
+					v, cell.ID, cpuset.Format(pins), cpuset.Format(off), cpuset.Format(cell.HostNodes))
+			}
+		}
+	}
 }

@@ -3,20 +3,34 @@
 package verify
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/cpuset"
 )
 
-// checkPinning proves dedicated CPUs from the host side: each vCPU on exactly one pCPU, each
-// pCPU on the host node its guest cell's memory is bound to, and — for required/socket — some
+// checkPinning proves dedicated CPUs from the host side: each vCPU on exactly one pCPU of its own,
+// inside cpu_dedicated_set when the harness knows it, each pCPU on the host node its guest cell's
+// memory is bound to, and — for required/socket — some
 // vCPU on the device's node or socket (the KubeVirt way: device node ∩ vcpupin).
 func (c *checker) checkPinning(as []*assignment) {
 	p := c.p
 	if !p.Pinned {
 		c.fail("dedicated CPUs: expected each of the %s pinned to exactly one pCPU, found %s", plural(p.VCPUs, "vCPU"), describePins(p))
 		return
+	}
+	pinnedBy := map[int]int{} // pCPU -> the first vCPU pinned to it
+	for _, v := range slices.Sorted(maps.Keys(p.VCPUPins)) {
+		cpu := p.VCPUPins[v][0]
+		if other, dup := pinnedBy[cpu]; dup {
+			c.fail("dedicated CPUs: vCPUs %d and %d are both pinned to pCPU %d, expected a pCPU of its own for each vCPU", other, v, cpu)
+			continue
+		}
+		pinnedBy[cpu] = v
+		if c.req.CPUDedicatedSet != nil && !slices.Contains(c.req.CPUDedicatedSet, cpu) {
+			c.fail("dedicated CPUs: vCPU %d is pinned to pCPU %d, outside the host's cpu_dedicated_set %s", v, cpu, cpuset.Format(c.req.CPUDedicatedSet))
+		}
 	}
 	for _, cell := range p.GuestCells {
 		if len(cell.HostNodes) == 0 {

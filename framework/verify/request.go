@@ -6,6 +6,7 @@ package verify
 import (
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework/catalog"
+	"github.com/hwcert/hwcert/framework/placement"
 )
 
 // AliasRequest is one element of pci_passthrough:alias ("qat-c62x-vf:2").
@@ -26,6 +27,16 @@ type Request struct {
 	Dedicated bool
 	// Affinity is vocab.AffinityUpstream (default when empty) or vocab.AffinityPerGuestNode.
 	Affinity string
+
+	// What the harness knows of the host, beyond its libvirt XML:
+
+	// CPUDedicatedSet is the host's [compute] cpu_dedicated_set as the harness config mirrors
+	// it; nil means any host CPU may be pinned to.
+	CPUDedicatedSet []int
+	// Free are the host's devices that were free for the guest when it booted — the spec held the
+	// host, so no other guest took one meanwhile — its own devices included. nil means unknown:
+	// then a remote device under preferred is noted, not judged.
+	Free []placement.Device
 }
 
 // EffectiveNUMANodes is the number of guest NUMA nodes Nova gives the guest: hw:numa_nodes, or

@@ -8,8 +8,10 @@ package verify
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
+	"github.com/hwcert/hwcert/framework/cpuset"
 	"github.com/hwcert/hwcert/framework/placement"
 )
 
@@ -78,6 +80,25 @@ func Disjoint(a, b *placement.Placement) error {
 		return nil
 	}
 	return fmt.Errorf("%s attached to both %s and %s", strings.Join(shared, ", "), nameOf(a), nameOf(b))
+}
+
+// DisjointPCPUs returns an error naming every pCPU two dedicated guests on the same host are both
+// pinned to: a dedicated pCPU belongs to one guest at a time.
+func DisjointPCPUs(a, b *placement.Placement) error {
+	if a == nil || b == nil {
+		return nil
+	}
+	var shared []int
+	for _, cpu := range a.PCPUs {
+		if slices.Contains(b.PCPUs, cpu) {
+			shared = append(shared, cpu)
+		}
+	}
+	if len(shared) == 0 {
+		return nil
+	}
+	return fmt.Errorf("dedicated CPUs: pCPUs %s are pinned by both %s (%s) and %s (%s)",
+		cpuset.Format(shared), nameOf(a), cpuset.Format(a.PCPUs), nameOf(b), cpuset.Format(b.PCPUs))
 }
 
 func nameOf(p *placement.Placement) string {

@@ -66,6 +66,9 @@ func policy(p string) func(*Request)   { return func(r *Request) { r.Policy = p 
 func nodes(n int) func(*Request)       { return func(r *Request) { r.GuestNUMANodes = n } }
 func dedicated() func(*Request)        { return func(r *Request) { r.Dedicated = true } }
 func affinity(a string) func(*Request) { return func(r *Request) { r.Affinity = a } }
+func dedicatedSet(cpus ...int) func(*Request) {
+	return func(r *Request) { r.CPUDedicatedSet = cpus }
+}
 
 // TestCheck runs the verdict over every placement case with requests that must pass and
 // requests that must fail; the full verdict of each is snapshot-tested in testdata/<name>.golden.
@@ -124,6 +127,27 @@ func TestCheck(t *testing.T) {
 		{"snc-socket", "snc-same-socket-vf", req(t, "qat-c62x-vf", 1, policy("socket"), dedicated()), true, ""},
 		{"snc-required", "snc-same-socket-vf", req(t, "qat-c62x-vf", 1, policy("required"), dedicated()), false,
 			"0000:86:01.0 is on host node 1, expected one of the guest's host nodes [0]"},
+
+		// Host shapes: a cell over two sockets (no socket, as Nova reads it), one node, no
+		// hyperthreading, a subset cpu_dedicated_set, four nodes with interleaved CPU ids.
+		{"span-required", "cell-spans-sockets", req(t, "qat-c62x-vf", 1, policy("required"), dedicated()), true, ""},
+		{"span-socket-local", "cell-spans-sockets", req(t, "qat-c62x-vf", 1, policy("socket"), dedicated()), true, ""},
+		{"single-node-required", "single-node", req(t, "qat-c62x-vf", 1, policy("required"), dedicated()), true, ""},
+		{"single-node-two-nodes-asked", "single-node", req(t, "qat-c62x-vf", 1, nodes(2), dedicated()), false,
+			"guest NUMA topology: expected 2 nodes, found 1 node (0→node 0)"},
+		{"no-ht-socket", "no-ht", req(t, "qat-c62x-vf", 1, policy("socket"), dedicated()), true, ""},
+		{"subset-inside", "subset-dedicated-set", req(t, "qat-c62x-vf", 1, policy("required"), dedicated(), dedicatedSet(2, 3, 4, 5, 6, 7, 10, 11, 12, 13, 14, 15)), true, ""},
+		{"subset-outside", "subset-dedicated-set", req(t, "qat-c62x-vf", 1, policy("required"), dedicated(), dedicatedSet(3, 4, 5, 6, 7, 11, 12, 13, 14, 15)), false,
+			"dedicated CPUs: vCPU 0 is pinned to pCPU 2, outside the host's cpu_dedicated_set 3-7,11-15"},
+		{"four-node-required", "four-node-interleaved", req(t, "qat-c62x-vf", 1, policy("required"), nodes(2), dedicated()), true, ""},
+		{"four-node-per-guest-node", "four-node-interleaved", req(t, "qat-c62x-vf", 1, policy("required"), nodes(2), dedicated(), affinity("per-guest-node")), false,
+			"guest NUMA cell 0 (host node 2) has no affine device"},
+		{"four-node-socket", "four-node-interleaved", req(t, "qat-c62x-vf", 1, policy("socket"), nodes(2), dedicated()), true, ""},
+
+		// A hostdev kept off the guest (<address type='unassigned'/>) is not counted; a node
+		// device listing virt_functions first is a PF, as Nova reads it.
+		{"unassigned-not-counted", "unassigned-and-pf-first", req(t, "qat-c62x-vf", 1, dedicated()), false,
+			"qat-c62x-vf: 0000:b1:01.0 is a pf, expected a vf"},
 
 		// A QAT PF attached.
 		{"pf-for-pf-alias", "pf-attached", req(t, "qat-c62x-pf", 1, dedicated()), false,

@@ -57,7 +57,9 @@ type Alias struct {
 type DeviceSpec struct {
 	VendorID  string `json:"vendor_id,omitempty"`
 	ProductID string `json:"product_id,omitempty"`
-	// Address is a glob over the full address, e.g. "0000:3d:*".
+	// Address is Nova's address glob (nova/pci/devspec.py PciAddressGlobSpec), read field by
+	// field: "0000:3d:*", ":3d:01.", "0000:3D:00.0"; a '*' or empty field is any value, others are
+	// hex numbers. An exact PF address also exposes the PF's VFs.
 	Address string `json:"address,omitempty"`
 }
 
@@ -89,6 +91,21 @@ type NUMANode struct {
 	MemoryMB int `json:"memory_mb"`
 	// Cores lists the node's physical cores, each a cpuset of its thread siblings ("0,16").
 	Cores []string `json:"cores"`
+	// CoreSockets, when set, gives the socket of each core (same order as Cores) for a node whose
+	// CPUs span several sockets (NUMA off or node interleaving in the BIOS, nested labs); Socket
+	// is then ignored. Nova gives such a node no socket, so the socket policy cannot be met on the
+	// host but with strictly local devices.
+	CoreSockets []int `json:"core_sockets,omitempty"`
+}
+
+// Spans says whether the node's cores sit on several sockets.
+func (n *NUMANode) Spans() bool {
+	for _, s := range n.CoreSockets {
+		if s != n.CoreSockets[0] {
+			return true
+		}
+	}
+	return false
 }
 
 // PCIDevice is a physical PCI function as the host sees it.

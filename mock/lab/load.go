@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -117,8 +116,10 @@ func (l *Lab) Validate() error {
 		if s.ProductID != "" && !hexID.MatchString(s.ProductID) {
 			add(fieldErr(f+".product_id", s.ProductID, "expected 4 hex digits"))
 		}
-		if _, err := path.Match(s.Address, ""); err != nil {
-			add(fieldErr(f+".address", s.Address, "not a valid glob: %v", err))
+		if s.Address != "" {
+			if _, err := parseAddressGlob(s.Address); err != nil {
+				add(fieldErr(f+".address", s.Address, "%v", err))
+			}
 		}
 	}
 	imgs := map[string]bool{}
@@ -235,7 +236,17 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 		if len(n.Cores) == 0 {
 			add(fieldErr(f+".cores", "[]", "a NUMA node needs at least one core"))
 		}
+		if len(n.CoreSockets) > 0 && len(n.CoreSockets) != len(n.Cores) {
+			add(fieldErr(f+".core_sockets", n.CoreSockets, "expected one socket per core (%d cores)", len(n.Cores)))
+		}
 		for j, core := range n.Cores {
+			socket := n.Socket
+			if j < len(n.CoreSockets) {
+				socket = n.CoreSockets[j]
+				if socket < 0 {
+					add(fieldErr(fmt.Sprintf("%s.core_sockets[%d]", f, j), socket, "expected a non-negative socket id"))
+				}
+			}
 			ids, err := cpuset.Parse(core)
 			if err != nil || len(ids) == 0 {
 				add(fieldErr(fmt.Sprintf("%s.cores[%d]", f, j), core, "expected a cpuset of thread siblings such as \"0,16\""))
@@ -246,7 +257,7 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 					add(fieldErr(fmt.Sprintf("%s.cores[%d]", f, j), core, "CPU %d is listed twice", id))
 				}
 				seenCPU[id] = true
-				inv.CPUs = append(inv.CPUs, CPU{ID: id, Node: n.ID, Socket: n.Socket, Core: j, Siblings: ids})
+				inv.CPUs = append(inv.CPUs, CPU{ID: id, Node: n.ID, Socket: socket, Core: j, Siblings: ids})
 			}
 		}
 	}
@@ -377,7 +388,8 @@ func exposed(spec []DeviceSpec, d *Device) bool {
 			continue
 		}
 		if s.Address != "" {
-			if ok, _ := path.Match(s.Address, d.Address.String()); !ok {
+			g, err := parseAddressGlob(s.Address)
+			if err != nil || !(g.matches(d.Address) || (d.Parent != nil && g.exact() && g.matches(*d.Parent))) {
 				continue
 			}
 		}

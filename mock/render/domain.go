@@ -1,6 +1,7 @@
 package render
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"regexp"
@@ -239,10 +240,16 @@ func renderNUMATuning(w *writer, p *scheduler.Placement) {
 	}
 	w.line("<emulatorpin cpuset='%s'/>", cpuset.Format(emulator))
 	w.close("cputune")
+	if p.Unbound {
+		return
+	}
+	if p.MemoryNodes != nil {
+		nodes = p.MemoryNodes
+	}
 	w.open("<numatune>")
-	w.line("<memory mode='strict' nodeset='%s'/>", cpuset.Format(nodes))
+	w.line("<memory mode='%s' nodeset='%s'/>", cmp.Or(p.MemoryMode, "strict"), cpuset.Format(nodes))
 	for _, c := range p.Cells {
-		w.line("<memnode cellid='%d' mode='strict' nodeset='%d'/>", c.ID, c.HostNode)
+		w.line("<memnode cellid='%d' mode='%s' nodeset='%d'/>", c.ID, cmp.Or(p.MemNodeMode, "strict"), c.HostNode)
 	}
 	w.close("numatune")
 }

@@ -488,3 +488,61 @@ func TestHostUUIDStableAndDistinct(t *testing.T) {
 		t.Errorf("HostUUID: %s %s", a, b)
 	}
 }
+
+// TestDomainXMLMemoryLies: the memory-binding faults show in numatune exactly as the placement
+// says; without them Nova's strict binding is written.
+func TestDomainXMLMemoryLies(t *testing.T) {
+	inv := inventory(t, "aio.yaml", "controller-0")
+	s := Server{InstanceID: 9, UUID: "5d0c3c0e-8a51-4f5d-a7a8-1d2e3f405163", Name: "n", VCPUs: 2, MemoryMB: 1024}
+	cell := scheduler.Cell{ID: 0, HostNode: 1, VCPUs: []int{0, 1}, PCPUs: []int{4, 5}, MemoryMB: 1024}
+	for _, tc := range []struct {
+		name     string
+		p        scheduler.Placement
+		numatune string
+	}{
+		{"honest", scheduler.Placement{}, "<memory mode='strict' nodeset='1'/><memnode cellid='0' mode='strict' nodeset='1'/>"},
+		{"loose memnode", scheduler.Placement{MemNodeMode: "preferred"}, "<memory mode='strict' nodeset='1'/><memnode cellid='0' mode='preferred' nodeset='1'/>"},
+		{"wide nodeset", scheduler.Placement{MemoryNodes: []int{0, 1}}, "<memory mode='strict' nodeset='0-1'/><memnode cellid='0' mode='strict' nodeset='1'/>"},
+		{"unbound", scheduler.Placement{Unbound: true}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := tc.p
+			p.NUMA, p.Dedicated, p.Cells = true, true, []scheduler.Cell{cell}
+			got, err := DomainXML(inv, s, &p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			flat := strings.Join(strings.Fields(got), "")
+			want := strings.Join(strings.Fields(tc.numatune), "")
+			if tc.numatune == "" {
+				if strings.Contains(got, "<numatune>") {
+					t.Errorf("unbound guest has a numatune:\n%s", got)
+				}
+				return
+			}
+			if !strings.Contains(flat, "<numatune>"+want+"</numatune>") {
+				t.Errorf("numatune is not %s:\n%s", tc.numatune, got)
+			}
+		})
+	}
+}
+
+// TestCapabilitiesCellOverTwoSockets: a nested all-in-one's one cell lists CPUs of two sockets.
+func TestCapabilitiesCellOverTwoSockets(t *testing.T) {
+	got, err := CapabilitiesXML(inventory(t, "shapes.yaml", "nested-0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var caps libvirtxml.Caps
+	if err := caps.Unmarshal(got); err != nil {
+		t.Fatal(err)
+	}
+	cells := caps.Host.NUMA.Cells.Cells
+	sockets := map[int]bool{}
+	for _, c := range cells[0].CPUS.CPUs {
+		sockets[*c.SocketID] = true
+	}
+	if len(cells) != 1 || len(sockets) != 2 {
+		t.Errorf("%d cells, cell 0 on sockets %v; want one cell on sockets 0 and 1", len(cells), sockets)
+	}
+}

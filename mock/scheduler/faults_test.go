@@ -172,3 +172,111 @@ func TestEveryFaultKeepsDevicesUnique(t *testing.T) {
 }
 
 func itoa(i int) string { return string(rune('0' + i)) }
+
+// TestDomainLies: each lie about pins and memory binding shows in the placement the domain XML
+// is rendered from, while the claims stay true.
+func TestDomainLies(t *testing.T) {
+	dedicated := map[string]string{"hw:cpu_policy": "dedicated"}
+	sharedNUMA := map[string]string{"hw:numa_nodes": "1"}
+	for _, tc := range []struct {
+		fault, host string
+		specs       map[string]string
+		check       func(s *Scheduler, first, p *Placement) string
+	}{
+		{vocab.FaultPCPUOverlap, "worker-0", dedicated, func(_ *Scheduler, first, p *Placement) string {
+			if p.Cells[0].PCPUs[0] != first.Cells[0].PCPUs[0] {
+				return "vCPU 0 not on the first guest's pCPU"
+			}
+			return ""
+		}},
+		{vocab.FaultPCPUOutsideSet, "worker-3", dedicated, func(s *Scheduler, _, p *Placement) string {
+			inv, _ := s.Inventory("worker-3")
+			if inv.Dedicated[p.Cells[0].PCPUs[0]] {
+				return "vCPU 0 inside cpu_dedicated_set"
+			}
+			return ""
+		}},
+		{vocab.FaultPCPUWrongNode, "worker-0", dedicated, func(s *Scheduler, _, p *Placement) string {
+			inv, _ := s.Inventory("worker-0")
+			for _, c := range inv.CPUs {
+				if c.ID == p.Cells[0].PCPUs[0] && c.Node == p.Cells[0].HostNode {
+					return "vCPU 0 on its cell's node"
+				}
+			}
+			return ""
+		}},
+		{vocab.FaultSharedFloatWide, "worker-0", sharedNUMA, func(_ *Scheduler, _, p *Placement) string {
+			if len(p.Cells[0].PCPUs) != 16 {
+				return "shared vCPUs do not float over the whole host"
+			}
+			return ""
+		}},
+		{vocab.FaultMemnodeLoose, "worker-0", dedicated, func(_ *Scheduler, _, p *Placement) string {
+			if p.MemNodeMode != "preferred" {
+				return "memnode mode not preferred"
+			}
+			return ""
+		}},
+		{vocab.FaultMemoryNodesetWide, "worker-0", dedicated, func(_ *Scheduler, _, p *Placement) string {
+			if !reflect.DeepEqual(p.MemoryNodes, []int{0, 1}) {
+				return "memory nodeset not widened"
+			}
+			return ""
+		}},
+		{vocab.FaultNUMAUnbound, "worker-0", dedicated, func(_ *Scheduler, _, p *Placement) string {
+			if !p.Unbound {
+				return "numatune still written"
+			}
+			return ""
+		}},
+	} {
+		t.Run(tc.fault, func(t *testing.T) {
+			s := newSched(t, loadLab(t, "multi"), tc.fault)
+			first, err := forced(s, "a", tc.host, tc.specs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := forced(s, "b", tc.host, tc.specs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if why := tc.check(s, first, p); why != "" {
+				t.Errorf("%s: %s: %+v", tc.fault, why, p)
+			}
+			honest := newSched(t, loadLab(t, "multi"))
+			h, _ := forced(honest, "a", tc.host, tc.specs)
+			if h.MemNodeMode != "" || h.MemoryNodes != nil || h.Unbound {
+				t.Errorf("honest placement lies: %+v", h)
+			}
+		})
+	}
+}
+
+func TestFaultPreferredRemote(t *testing.T) {
+	specs := map[string]string{"pci_passthrough:alias": "qat-c62x-vf:1", "hw:numa_nodes": "1", "hw:pci_numa_affinity_policy": "preferred"}
+	s := newSched(t, loadLab(t, "multi"), vocab.FaultPreferredRemote)
+	p, err := forced(s, "a", "worker-1", specs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := deviceNodes(t, s, p); got[0] == itoa(p.Cells[0].HostNode) {
+		t.Fatalf("preferred-remote: device on the guest's node %v", got)
+	}
+	specs["hw:pci_numa_affinity_policy"] = "required"
+	p, err = forced(s, "b", "worker-1", specs)
+	if err != nil || deviceNodes(t, s, p)[0] != itoa(p.Cells[0].HostNode) {
+		t.Fatalf("required stays honest under preferred-remote: %+v, %v", p, err)
+	}
+}
+
+func TestFaultCannotApply(t *testing.T) {
+	l := loadLab(t, "multi")
+	l.Hosts[3].CPUDedicatedSet = ""
+	if _, err := New(l, Options{Faults: []string{vocab.FaultPCPUOutsideSet}}); err == nil ||
+		err.Error() != "fault pcpu-outside-dedicated-set cannot apply to lab multi: no host's cpu_dedicated_set leaves a CPU out, so there is no CPU outside it to pin to" {
+		t.Errorf("err = %v", err)
+	}
+	if _, err := New(loadLab(t, "multi"), Options{Faults: []string{vocab.FaultPCPUOutsideSet}}); err != nil {
+		t.Errorf("multi has worker-3's subset set: %v", err)
+	}
+}

@@ -30,6 +30,8 @@ type hostState struct {
 	pcpuFree                  int
 	running                   int
 	ratio                     float64
+	// socketless is true when some node has no socket (its CPUs span sockets).
+	socketless bool
 }
 
 // nodeState is one host NUMA cell.
@@ -67,6 +69,10 @@ func newHostState(inv *lab.HostInventory, ratio float64) *hostState {
 	h.vcpuCap = float64(len(h.shared)) * ratio
 	for _, n := range inv.Host.NUMANodes {
 		ns := &nodeState{id: n.ID, socket: n.Socket, memTotal: n.MemoryMB}
+		if n.Spans() {
+			ns.socket = noSocket
+			h.socketless = true
+		}
 		h.memTotal += n.MemoryMB
 		seenCore := map[int]bool{}
 		for _, c := range inv.CPUs {
@@ -571,6 +577,10 @@ func (h *hostState) filterNUMA(cands, free []int, r novaspec.PCIRequest, hostNod
 		return append(cands[:0], strict...)
 	}
 	if r.Policy == vocab.PolicySocket {
+		if h.socketless {
+			// _filter_pools_for_socket_affinity: no socket information in some host cell.
+			return cands[:0]
+		}
 		return slices.DeleteFunc(cands, func(pi int) bool {
 			p := h.pools[pi]
 			if !p.hasNode {
@@ -604,8 +614,11 @@ func (h *hostState) filterNUMA(cands, free []int, r novaspec.PCIRequest, hostNod
 
 func (h *hostState) sameSocket(a, b int) bool {
 	na, nb := h.nodeByID(a), h.nodeByID(b)
-	return na != nil && nb != nil && na.socket == nb.socket
+	return na != nil && nb != nil && na.socket != noSocket && na.socket == nb.socket
 }
+
+// noSocket is the socket of a node whose CPUs span several sockets: Nova gives it none.
+const noSocket = -1
 
 // covers is the per-guest-node reading of affinity: a device serves a guest node when it is on
 // that node's host node (required), on it or without NUMA information (legacy: such a device is

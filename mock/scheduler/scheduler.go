@@ -3,6 +3,7 @@ package scheduler
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 
@@ -77,6 +78,11 @@ func New(l *lab.Lab, opts Options) (*Scheduler, error) {
 		hs := newHostState(inv, s.ratio)
 		s.hosts = append(s.hosts, hs)
 		s.byName[h.Name] = hs
+	}
+	for _, f := range slices.Sorted(maps.Keys(s.faults)) {
+		if why := s.cannotApply(f); why != "" {
+			return nil, fmt.Errorf("fault %s cannot apply to lab %s: %s", f, l.Name, why)
+		}
 	}
 	return s, nil
 }
@@ -162,7 +168,9 @@ func (s *Scheduler) Schedule(req Request) (*Placement, error) {
 	c := chosen.claim(req.ServerID, w, p)
 	s.applyFaults(chosen, w, c)
 	s.claims[req.ServerID] = c
-	return chosen.placement(w, c), nil
+	pl := chosen.placement(w, c)
+	s.lieInDomain(chosen, c, pl)
+	return pl, nil
 }
 
 // candidates are the hosts to try, in order: the forced host alone, else the zone's hosts in

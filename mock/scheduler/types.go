@@ -72,6 +72,12 @@ type Placement struct {
 	// Devices are the PCI devices attached to the domain, in request order. Under a fault this is
 	// what the lab lies about (see Options.Faults); claims always stay consistent with it.
 	Devices []AssignedDevice
+	// MemNodeMode and MemoryMode are the numatune modes of the memnodes and of the domain-wide
+	// memory ("" is strict, what Nova writes); MemoryNodes, when set, is the domain-wide memory
+	// nodeset (nil: the union of the cells' nodes); Unbound leaves numatune out. Only faults set them.
+	MemNodeMode, MemoryMode string
+	MemoryNodes             []int
+	Unbound                 bool
 	// EmulatorPCPUs is the pCPU reserved for the emulator threads with
 	// hw:emulator_threads_policy=isolate (rendered as <emulatorpin>); empty otherwise.
 	EmulatorPCPUs []int

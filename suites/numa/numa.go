@@ -8,7 +8,9 @@
 // Guests get their NUMA topology with dedicated CPUs (hw:cpu_policy=dedicated, as PCI NUMA
 // workloads are deployed): a host's shared CPU set need not span its NUMA nodes (a StarlingX
 // all-in-one keeps its shared cores on node 0), so a shared-CPU guest could not be aimed at the
-// node of a device.
+// node of a device; one spec boots a shared-CPU NUMA guest without devices, wherever it lands.
+// Where a spec holds its host, the verdict also knows the host's cpu_dedicated_set and which
+// devices were free (framework.Flavor.RequestOn).
 package numa
 
 import (
@@ -20,6 +22,8 @@ import (
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework"
 	"github.com/hwcert/hwcert/framework/catalog"
+	"github.com/hwcert/hwcert/framework/cpuset"
+	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
 	"github.com/hwcert/hwcert/framework/needs"
@@ -32,6 +36,9 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 
 	// idFaults are caught by every spec that checks the device count and IDs of one server.
 	idFaults := framework.DeviceCheckFaults
+	// bindFaults are caught by every spec that checks a dedicated NUMA guest on a host with two
+	// nodes or more: how its memory is bound, and on which node its pCPUs are.
+	bindFaults := framework.Faults(vocab.FaultMemnodeLoose, vocab.FaultMemoryNodesetWide, vocab.FaultNUMAUnbound, vocab.FaultPCPUWrongNode)
 
 	// perAliasAndPolicy builds one entry per supported alias and policy.
 	perAliasAndPolicy := func(pols []string, timeout SpecTimeout, extra func(e catalog.Entry, policy string) []string) []TableEntry {
@@ -52,20 +59,22 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p := f.Inspect(ctx, srv)
-			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
 		},
-		perAliasAndPolicy(vocab.Policies, oneServer, func(e catalog.Entry, _ string) []string { return idFaults(e) }))
+		perAliasAndPolicy(vocab.Policies, oneServer, func(e catalog.Entry, _ string) []string { return append(idFaults(e), bindFaults...) }))
 
-	// On a host with the alias's devices on several nodes a wrong-node device is free: the
-	// strict policies must still give the guest's own node (or socket).
-	DescribeTable("a strict policy picks the guest's node when another node has devices too",
-		func(ctx SpecContext, alias, policy string) {
-			host := f.HostFor(ctx, needs.TwoNodes(alias))
-			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
-			srv := f.BootActive(ctx, fl, framework.WithHost(host))
-			p := f.Inspect(ctx, srv)
-			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
-		},
+	// localOnTwoNodeHost boots a one-node guest with one device on a host that has the alias's
+	// devices on two nodes, so a wrong-node device is free, and holds it to the verdict.
+	localOnTwoNodeHost := func(ctx SpecContext, alias, policy string) {
+		host := f.HostFor(ctx, needs.TwoNodes(alias))
+		fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
+		srv := f.BootActive(ctx, fl, framework.WithHost(host))
+		p := f.Inspect(ctx, srv)
+		Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
+	}
+
+	// The strict policies must still give the guest's own node (or socket).
+	DescribeTable("a strict policy picks the guest's node when another node has devices too", localOnTwoNodeHost,
 		perAliasAndPolicy([]string{vocab.PolicyRequired, vocab.PolicyLegacy, vocab.PolicySocket}, oneServer,
 			func(e catalog.Entry, _ string) []string {
 				return append(framework.Faults(vocab.FaultNUMAMisplace), idFaults(e)...)
@@ -80,7 +89,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p := f.Inspect(ctx, srv)
 			Expect(p.Pinned).To(BeTrue(), "every vCPU pinned to one pCPU")
-			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
 		},
 		perAliasAndPolicy([]string{vocab.PolicyRequired, vocab.PolicySocket}, oneServer, func(e catalog.Entry, _ string) []string {
 			return append(framework.Faults(vocab.FaultNUMAMisplace), idFaults(e)...)
@@ -97,7 +106,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			Expect(fl.ExtraSpecs).NotTo(HaveKey(vocab.SpecPCINUMAPolicy))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p := f.Inspect(ctx, srv)
-			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
 		},
 		func() []TableEntry {
 			var out []TableEntry
@@ -119,7 +128,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			p := f.Inspect(ctx, srv)
 			Expect(p.GuestCells).To(HaveLen(2))
-			Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
 		},
 		perAliasAndPolicy([]string{vocab.PolicyRequired, vocab.PolicyLegacy}, oneServer, func(e catalog.Entry, _ string) []string {
 			return append([]string{labels.TwoNodeGuest}, idFaults(e)...)
@@ -137,7 +146,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 				srv := f.BootActive(ctx, fl, framework.WithHost(host))
 				p := f.Inspect(ctx, srv)
 				Expect(p.Devices).To(HaveEach(HaveField("NUMANode", BeNil())), "the device has no NUMA node")
-				Expect(p).To(matchers.SatisfyRequest(fl.Request()))
+				Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
 			default:
 				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
 				f.ExpectNoValidHost(ctx, srv, err)
@@ -153,6 +162,51 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			}
 			return ls
 		}))
+
+	// preferred must still take a local device while one is free: the spec holds the host, so
+	// every exposed device of it was free, and a remote device is a failure then.
+	DescribeTable("preferred takes the local device when one is free", localOnTwoNodeHost,
+		perAliasAndPolicy([]string{vocab.PolicyPreferred}, oneServer, func(e catalog.Entry, _ string) []string {
+			return append(framework.Faults(vocab.FaultPreferredRemote, vocab.FaultNUMAMisplace), idFaults(e)...)
+		}))
+
+	// A dedicated pCPU belongs to one guest: two dedicated guests on one host, compared.
+	It("gives two dedicated guests on one host pCPUs of their own",
+		framework.LabelsOf(framework.Faults(vocab.FaultPCPUOverlap, vocab.FaultPCPUWrongNode)...), SpecTimeout(framework.FillingHostTimeout),
+		func(ctx SpecContext) {
+			host := f.HostWhere(ctx, "host two dedicated guests on two NUMA nodes", inventory.HasNodes(2))
+			fl := f.CreateFlavor(ctx, framework.WithDedicatedCPUs())
+			first := f.Inspect(ctx, f.BootActive(ctx, fl, framework.WithHost(host)))
+			second := f.Inspect(ctx, f.BootActive(ctx, fl, framework.WithHost(host)))
+			Expect(first).To(matchers.SatisfyRequest(fl.RequestOn(host)), "first guest")
+			Expect(second).To(matchers.SatisfyRequest(fl.RequestOn(host)), "second guest")
+			Expect(verify.DisjointPCPUs(first, second)).To(Succeed())
+		})
+
+	// cpu_dedicated_set is nova.conf's, mirrored in the harness config (nova.cpu_dedicated_set):
+	// on a host whose set leaves CPUs out, a dedicated guest is pinned inside it.
+	It("pins dedicated guests inside the host's cpu_dedicated_set",
+		framework.LabelsOf(framework.Faults(vocab.FaultPCPUOutsideSet)...), oneServer,
+		func(ctx SpecContext) {
+			host := f.HostWhere(ctx, "pin inside a cpu_dedicated_set that leaves CPUs out (config nova.cpu_dedicated_set)", func(h *inventory.Host) bool {
+				set, err := cpuset.Parse(framework.Config().Nova.CPUDedicatedSet[h.Name])
+				return err == nil && len(set) > 0 && len(set) < len(h.CPUNode)
+			})
+			fl := f.CreateFlavor(ctx, framework.WithDedicatedCPUs())
+			p := f.Inspect(ctx, f.BootActive(ctx, fl, framework.WithHost(host)))
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
+		})
+
+	// A shared-CPU guest with a NUMA topology floats, but only over its cell's host node.
+	It("lets a shared-CPU NUMA guest float over its node's CPUs only",
+		framework.LabelsOf(framework.Faults(vocab.FaultSharedFloatWide, vocab.FaultMemnodeLoose, vocab.FaultMemoryNodesetWide, vocab.FaultNUMAUnbound)...), oneServer,
+		func(ctx SpecContext) {
+			host := f.HostWhere(ctx, "host a shared-CPU guest on one of two NUMA nodes", inventory.HasNodes(2))
+			fl := f.CreateFlavor(ctx, framework.WithNUMANodes(1))
+			p := f.Inspect(ctx, f.BootActive(ctx, fl, framework.WithHost(host)))
+			Expect(p.Pinned).To(BeFalse(), "shared vCPUs float")
+			Expect(p).To(matchers.SatisfyRequest(fl.RequestOn(host)))
+		})
 
 	// The StarlingX document says: "an eligible host NUMA node is required for each virtual NUMA
 	// node in the instance". Upstream Nova asks only for one of the guest's nodes. On a host
@@ -183,6 +237,10 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 					ls := []string{labels.StarlingXDoc, labels.NUMAReading(r), labels.Policy(vocab.PolicyRequired), labels.TwoNodeGuest}
 					if r == vocab.AffinityUpstream {
 						ls = append(ls, idFaults(e)...)
+					} else {
+						// The lab refuses the boot because required is strict; treated as
+						// preferred it would boot.
+						ls = append(ls, framework.Faults(vocab.FaultIgnorePolicy)...)
 					}
 					out = append(out, Entry(fmt.Sprintf("%s, %s", e.Alias, r), e.Alias, r, framework.EntryLabels(cat, e, ls...), oneServer))
 				}

@@ -42,8 +42,8 @@ type Compute struct {
 type Host struct {
 	Name      string `json:"name"`
 	NUMANodes []Node `json:"numa_nodes"`
-	// CPUDedicatedSet is [compute] cpu_dedicated_set; nil when it cannot be known (neither Nova's
-	// API nor libvirt reports it).
+	// CPUDedicatedSet is [compute] cpu_dedicated_set as the config mirrors it (nova.cpu_dedicated_set);
+	// nil when the config does not say (neither Nova's API nor libvirt reports it).
 	CPUDedicatedSet *string `json:"cpu_dedicated_set"`
 	// Devices are the PCI devices matching a catalog alias, in address order.
 	Devices []Device `json:"devices"`
@@ -92,7 +92,10 @@ type Alias struct {
 	Function  string `json:"function"`
 	Supported bool   `json:"passthrough_supported"`
 	Optional  bool   `json:"optional"`
-	Devices   int    `json:"devices"`
+	// Devices counts the devices Nova exposes for the alias; Unexposed those libvirt shows that the
+	// config's [pci] device_spec mirror keeps out (specs never aim at them).
+	Devices   int `json:"devices"`
+	Unexposed int `json:"unexposed"`
 	// Placement is, per host with devices, the count on each NUMA node ("none" for devices
 	// without NUMA information).
 	Placement []AliasHost `json:"placement"`
@@ -116,12 +119,16 @@ type Family struct {
 	Hosts  []string `json:"hosts,omitempty"`
 }
 
-// Build assembles the report from an inventory, the catalog and the reading of PCI NUMA affinity
-// the lab is expected to follow.
-func Build(inv *inventory.Inventory, cat *catalog.Catalog, reading string) *Report {
+// Build assembles the report from an inventory, the catalog, the reading of PCI NUMA affinity
+// the lab is expected to follow and the config's cpu_dedicated_set per host.
+func Build(inv *inventory.Inventory, cat *catalog.Catalog, reading string, dedicated map[string]string) *Report {
 	r := &Report{Schema: Schema, PCINUMAAffinity: reading, Hosts: []Host{}, Aliases: []Alias{}, Warnings: []string{}}
 	for _, h := range inv.Hosts {
-		r.Hosts = append(r.Hosts, host(h))
+		rh := host(h, inv.DeviceSpecMirrored)
+		if set, ok := dedicated[h.Name]; ok {
+			rh.CPUDedicatedSet = &set
+		}
+		r.Hosts = append(r.Hosts, rh)
 	}
 	for _, e := range cat.Entries() {
 		r.Aliases = append(r.Aliases, alias(inv, e, reading))
@@ -130,7 +137,7 @@ func Build(inv *inventory.Inventory, cat *catalog.Catalog, reading string) *Repo
 	return r
 }
 
-func host(h inventory.Host) Host {
+func host(h inventory.Host, mirrored bool) Host {
 	out := Host{Name: h.Name, NUMANodes: []Node{}, Devices: []Device{}}
 	for _, c := range h.Cells {
 		n := Node{ID: c.ID, Socket: h.SocketOf(&c.ID), MemoryMiB: int(c.MemoryKiB / 1024), CPUs: []CPU{}}
@@ -140,27 +147,34 @@ func host(h inventory.Host) Host {
 		out.NUMANodes = append(out.NUMANodes, n)
 	}
 	for _, d := range h.Devices {
-		if !listed(d) {
+		if !listed(d, mirrored) {
 			continue
 		}
-		out.Devices = append(out.Devices, device(d))
+		out.Devices = append(out.Devices, device(d, mirrored))
 	}
 	return out
 }
 
-// listed says whether the inventory shows a device: those matching a catalog alias.
-// MERGE(issue 8): also those the config's [pci] device_spec matches.
-func listed(d inventory.Device) bool { return len(d.Aliases) > 0 }
+// listed says whether the inventory shows a device: those matching a catalog alias, and those
+// the config's [pci] device_spec mirror exposes.
+func listed(d inventory.Device, mirrored bool) bool {
+	return len(d.Aliases) > 0 || (mirrored && d.Exposed)
+}
 
-// exposed is whether Nova exposes the device for passthrough, nil while unknown.
-// MERGE(issue 8): the one place to read inventory.Device's exposure flag from.
-func exposed(inventory.Device) *bool { return nil }
+// exposed is whether Nova exposes the device for passthrough, by the config's [pci] device_spec
+// mirror; nil (unknown) when the config mirrors none.
+func exposed(d inventory.Device, mirrored bool) *bool {
+	if !mirrored {
+		return nil
+	}
+	return &d.Exposed
+}
 
-func device(d inventory.Device) Device {
+func device(d inventory.Device, mirrored bool) Device {
 	out := Device{
 		Address: d.Address.String(), VendorID: d.VendorID, ProductID: d.ProductID,
 		VendorName: d.VendorName, ProductName: d.ProductName, Class: d.Class,
-		Function: d.Function, NUMANode: d.NUMANode, Driver: d.Driver, Exposed: exposed(d),
+		Function: d.Function, NUMANode: d.NUMANode, Driver: d.Driver, Exposed: exposed(d, mirrored),
 		Aliases: append([]string{}, d.Aliases...),
 	}
 	if d.PF != nil {
@@ -172,6 +186,9 @@ func device(d inventory.Device) Device {
 func alias(inv *inventory.Inventory, e catalog.Entry, reading string) Alias {
 	a := Alias{Alias: e.Alias, ID: e.ID(), Function: e.Function, Supported: e.PassthroughSupported,
 		Optional: e.Optional, Devices: inv.Count(e.Alias), Placement: []AliasHost{}, Families: []Family{}}
+	for i := range inv.Hosts {
+		a.Unexposed += len(inv.Hosts[i].AllDevicesFor(e.Alias)) - inv.Hosts[i].Count(e.Alias)
+	}
 	for i := range inv.Hosts {
 		h := &inv.Hosts[i]
 		devs := h.DevicesFor(e.Alias)
@@ -211,7 +228,7 @@ func warnings(inv *inventory.Inventory, cat *catalog.Catalog) []string {
 			}
 		}
 		for _, d := range h.Devices {
-			if !listed(d) {
+			if !listed(d, inv.DeviceSpecMirrored) {
 				continue
 			}
 			if d.NUMANode == nil {
@@ -223,8 +240,10 @@ func warnings(inv *inventory.Inventory, cat *catalog.Catalog) []string {
 		}
 	}
 	for _, e := range cat.Entries() {
-		if inv.Count(e.Alias) == 0 && !e.Optional {
-			out = append(out, fmt.Sprintf("alias %s (%s): the catalog has it, the lab has no device for it: its specs skip", e.Alias, e.ID()))
+		// An alias whose passthrough is not supported is only ever refused: Nova not exposing its
+		// devices (StarlingX keeps QAT PFs out of device_spec) is what the lab should do.
+		if inv.Count(e.Alias) == 0 && !e.Optional && e.PassthroughSupported {
+			out = append(out, fmt.Sprintf("alias %s (%s): the catalog has it, the lab exposes no device for it: its specs skip", e.Alias, e.ID()))
 		}
 	}
 	return out

@@ -55,7 +55,11 @@ func (r *Report) Table(w io.Writer) error {
 		if a.Optional {
 			kind += ", optional"
 		}
-		ew.printf("\nalias %s (%s %s): %d devices\n", a.Alias, a.ID, kind, a.Devices)
+		unexposed := ""
+		if a.Unexposed > 0 {
+			unexposed = fmt.Sprintf(" (and %d kept out of [pci] device_spec)", a.Unexposed)
+		}
+		ew.printf("\nalias %s (%s %s): %d devices%s\n", a.Alias, a.ID, kind, a.Devices, unexposed)
 		for _, p := range a.Placement {
 			ew.printf("  %s: %s\n", p.Host, p.nodesText())
 		}
