@@ -291,3 +291,16 @@ func TestDeviceSpecMatches(t *testing.T) {
 		})
 	}
 }
+
+// Errors point at the line and column of the field they are about.
+func TestParseErrorsGiveLineAndColumn(t *testing.T) {
+	for _, tt := range []struct{ yaml, want string }{
+		{"cloud: mock\nimage: cirros\nbogus: 1\n", `unknown field "bogus" (line 3, column 1)`},
+		{"cloud: mock\nimage: cirros\nexpect:\n  pci_numa_affinity: sideways\n", `expect.pci_numa_affinity: "sideways": one of "upstream", "per-guest-node" (line 4, column 22)`},
+	} {
+		_, err := Parse("lab.yaml", []byte(tt.yaml))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("Parse(%q) = %v, want an error containing %q", tt.yaml, err, tt.want)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/hwcert/hwcert/config/vocab"
+	"github.com/hwcert/hwcert/config/yamlpos"
 	"github.com/hwcert/hwcert/framework/cpuset"
 )
 
@@ -73,12 +74,13 @@ func Load(path string) (*Config, error) {
 // its directory. Every problem is reported at once, each as "field: value: what was expected".
 func Parse(name string, data []byte) (*Config, error) {
 	var c Config
+	doc := yamlpos.Parse(data)
 	if err := yaml.UnmarshalStrict(data, &c); err != nil {
-		return nil, fmt.Errorf("config %s: %w", name, err)
+		return nil, fmt.Errorf("config %s: %w", name, doc.Annotate(err))
 	}
 	c.setDefaults(filepath.Dir(name))
 	if err := c.Validate(); err != nil {
-		return nil, fmt.Errorf("config %s: %w", name, err)
+		return nil, fmt.Errorf("config %s: %w", name, doc.Annotate(err))
 	}
 	return &c, nil
 }

@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/hwcert/hwcert/config/vocab"
+	"github.com/hwcert/hwcert/config/yamlpos"
 	"github.com/hwcert/hwcert/fixtures/devices"
 )
 
@@ -180,8 +181,9 @@ func parseFiles(files []namedData) (*Catalog, error) {
 	var errs []error
 	for _, f := range files {
 		var raw file
+		doc := yamlpos.Parse(f.data)
 		if err := yaml.UnmarshalStrict(f.data, &raw); err != nil {
-			errs = append(errs, fmt.Errorf("device catalog %s: %w", f.name, err))
+			errs = append(errs, fmt.Errorf("device catalog %s: %w", f.name, doc.Annotate(err)))
 			continue
 		}
 		if len(raw.Devices) == 0 {
@@ -191,7 +193,8 @@ func parseFiles(files []namedData) (*Catalog, error) {
 			e, problems := r.validate()
 			e.Source = fmt.Sprintf("%s#%d", f.name, i)
 			for _, p := range problems {
-				errs = append(errs, fmt.Errorf("device catalog %s: devices[%d] (%s): %s", f.name, i, orUnnamed(r.Alias), p))
+				field, _, _ := strings.Cut(p, ":")
+				errs = append(errs, fmt.Errorf("device catalog %s: devices[%d] (%s): %s%s", f.name, i, orUnnamed(r.Alias), p, doc.Where(fmt.Sprintf("devices[%d].%s", i, field))))
 			}
 			if len(problems) > 0 {
 				continue

@@ -194,3 +194,14 @@ func write(t *testing.T, path, data string) {
 		t.Fatal(err)
 	}
 }
+
+// An unquoted product_id with a leading zero is read by YAML as an octal number: the error says
+// where, and to quote it.
+func TestParseSaysToQuoteAnOctalID(t *testing.T) {
+	data := "devices:\n  - alias: x\n    display_name: X\n    vendor_id: \"8086\"\n    product_id: 0443\n    function: vf\n    kind: qat\n"
+	_, err := Parse("cards.yaml", []byte(data))
+	want := `(line 5, column 17); YAML reads the unquoted 0443 as a number: write it quoted, "0443"`
+	if err == nil || !strings.Contains(err.Error(), "devices[0] (x): product_id") || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Parse = %v, want the product_id error with %q", err, want)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/hwcert/hwcert/config/vocab"
+	"github.com/hwcert/hwcert/config/yamlpos"
 	"github.com/hwcert/hwcert/mock/cpuset"
 )
 
@@ -37,12 +38,13 @@ func Load(file string) (*Lab, error) {
 // Parse reads and validates a lab from YAML; name is used in error messages.
 func Parse(name string, data []byte) (*Lab, error) {
 	var l Lab
+	doc := yamlpos.Parse(data)
 	if err := yaml.UnmarshalStrict(data, &l); err != nil {
-		return nil, fmt.Errorf("lab %s: %w", name, err)
+		return nil, fmt.Errorf("lab %s: %w", name, doc.Annotate(err))
 	}
 	l.setDefaults()
 	if err := l.Validate(); err != nil {
-		return nil, fmt.Errorf("lab %s: %w", name, err)
+		return nil, fmt.Errorf("lab %s: %w", name, doc.Annotate(err))
 	}
 	return &l, nil
 }

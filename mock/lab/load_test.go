@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,5 +75,27 @@ func TestBadLabErrorsNameFieldAndValue(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "bad.yaml") {
 			t.Errorf("Parse(%q) error = %v, want it to mention bad.yaml and %q", c.yaml, err, c.want)
 		}
+	}
+}
+
+// A lab error points at the line and column of its field, and says to quote an ID YAML read as an
+// octal number (product_id: 0443).
+func TestParseErrorsGiveLineAndColumn(t *testing.T) {
+	data, err := os.ReadFile("../../fixtures/labs/multi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := strings.Replace(string(data), `product_id: "0443"`, `product_id: 0443`, 1)
+	if bad == string(data) {
+		t.Fatal(`multi.yaml has no product_id: "0443" to unquote`)
+	}
+	_, err = Parse("multi.yaml", []byte(bad))
+	want := `YAML reads the unquoted 0443 as a number: write it quoted, "0443"`
+	if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "(line ") {
+		t.Fatalf("Parse = %v, want a position and %q", err, want)
+	}
+	_, err = Parse("x.yaml", []byte("name: x\nbogus: 1\n"))
+	if err == nil || !strings.Contains(err.Error(), `unknown field "bogus" (line 2, column 1)`) {
+		t.Fatalf("Parse with an unknown field = %v, want its line and column", err)
 	}
 }
