@@ -2,6 +2,7 @@ package placement
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -135,10 +136,17 @@ func checkInvariants(t *testing.T, p *Placement, addrs []Address) {
 // TestFuzzSeedsBuild makes sure the templated seeds really exercise the success path.
 func TestFuzzSeedsBuild(t *testing.T) {
 	dom, devs, caps := loadCase(t, "dedicated-2node-c62x")
+	// A VF's template would name a PF the filled-in devices do not include, and Build insists on
+	// the PF's node device: template a device without phys_function, the same one every run.
 	var tmpl string
-	for _, x := range devs {
-		tmpl = pciAddrElems.ReplaceAllString(x, "<$1>{$1}</$1>")
-		break
+	for _, a := range slices.SortedFunc(maps.Keys(devs), Address.Compare) {
+		if !strings.Contains(devs[a], "phys_function") {
+			tmpl = pciAddrElems.ReplaceAllString(devs[a], "<$1>{$1}</$1>")
+			break
+		}
+	}
+	if tmpl == "" {
+		t.Fatal("the case has no node device without phys_function to template")
 	}
 	addrs, err := HostdevAddresses(dom)
 	if err != nil {
