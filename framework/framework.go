@@ -24,6 +24,7 @@ import (
 	"github.com/hwcert/hwcert/config"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/evidence"
+	"github.com/hwcert/hwcert/framework/hostlock"
 	"github.com/hwcert/hwcert/framework/hypervisor"
 	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/needs"
@@ -180,7 +181,11 @@ func (f *Framework) AcquireHost(ctx context.Context, reason string, candidates .
 	order := append(slices.Clone(candidates[start:]), candidates[:start]...)
 	l, err := f.env.Locks.Acquire(ctx, f.Cloud.PollInterval(), order)
 	Expect(err).NotTo(HaveOccurred(), "taking a host to %s", reason)
-	DeferCleanup(l.Release)
+	held := time.Now()
+	DeferCleanup(func() error {
+		AddReportEntry(hostlock.EntryHold, hostlock.Hold{Host: l.Host, Seconds: time.Since(held).Seconds()}, ReportEntryVisibilityNever)
+		return l.Release()
+	})
 	return l.Host
 }
 

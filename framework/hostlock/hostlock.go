@@ -78,3 +78,13 @@ func (l *Lock) Release() error {
 	err := syscall.Flock(int(l.fh.Fd()), syscall.LOCK_UN)
 	return errors.Join(err, l.fh.Close())
 }
+
+// EntryHold names the report entry a spec adds for every host it held: the run's bound (the
+// least wall time the lab's hosts allowed, printed by `hwcert run`) is computed from them.
+const EntryHold = "hwcert-hold"
+
+// Hold is what a spec held and for how long.
+type Hold struct {
+	Host    string  `json:"host"`
+	Seconds float64 `json:"seconds"`
+}
