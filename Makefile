@@ -103,8 +103,8 @@ bench: deps
 # (BENCH_PROCS, default 8): each prints its wall time next to the lab's bound.
 BENCH_PROCS ?= 8
 bench-lab: build
-	./$(BIN) run --mock-boot-latency 2s --report-dir $(REPORT_DIR)/bench-lab/serial | tail -2
-	./$(BIN) run --mock-boot-latency 2s --procs $(BENCH_PROCS) --report-dir $(REPORT_DIR)/bench-lab/procs | tail -2
+	set -o pipefail; ./$(BIN) run --mock-boot-latency 2s --report-dir $(REPORT_DIR)/bench-lab/serial | tail -2
+	set -o pipefail; ./$(BIN) run --mock-boot-latency 2s --procs $(BENCH_PROCS) --report-dir $(REPORT_DIR)/bench-lab/procs | tail -2
 
 fuzz: deps
 	@for t in $$(grep -rl 'func Fuzz' --include='*_test.go' . | xargs -n1 dirname | sort -u); do \

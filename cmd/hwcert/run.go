@@ -139,6 +139,8 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			suiteConfig, reporterConfig := GinkgoConfiguration()
 			suiteConfig.LabelFilter = filter
 			suiteConfig.Timeout = timeout
+			// A spec stuck this long reports where it is and what it waits for (its last step).
+			suiteConfig.PollProgressAfter, suiteConfig.PollProgressInterval = time.Minute, time.Minute
 			// The options choose the catalog the spec tree is built from.
 			suite.SetOptions(opts)
 			if dryRun {

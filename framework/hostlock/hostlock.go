@@ -60,6 +60,9 @@ func (h *Holder) Acquire(ctx context.Context, poll time.Duration, candidates []s
 		var held []openstack.Lease
 		for _, host := range candidates {
 			l, taken, err := h.cloud.TryLease(ctx, LeaseName(host), holder, expires)
+			if err != nil && ctx.Err() != nil {
+				return nil, fmt.Errorf("timed out waiting for one of the hosts %v to be free (last seen: %s): %w", candidates, lastSeen, ctx.Err())
+			}
 			if err != nil {
 				return nil, fmt.Errorf("host %s: %w", host, err)
 			}

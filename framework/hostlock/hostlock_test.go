@@ -46,7 +46,7 @@ func TestLeaseContention(t *testing.T) {
 		t.Fatalf("first acquire: %v, %v", la, err)
 	}
 	// While a holds h1, b times out, naming the holder.
-	short, cancelShort := context.WithTimeout(ctx, 150*time.Millisecond)
+	short, cancelShort := context.WithTimeout(ctx, 500*time.Millisecond)
 	var waitedFor []openstack.Lease
 	_, err = b.Acquire(short, 10*time.Millisecond, []string{"h1"}, time.Now().Add(time.Hour), func(h []openstack.Lease) { waitedFor = h })
 	cancelShort()
