@@ -11,7 +11,7 @@ BROWSERCHECK := framework/report/browsercheck
 # The browser check drives Debian's chromium (no browser download) with playwright-core from npm.
 BROWSER_CMDS := chromium:chromium node:nodejs npm:npm
 
-.PHONY: all deps deps-browser build test unit e2e suites faults lint conformance browser reference bench fuzz clean
+.PHONY: all deps deps-browser build test unit e2e suites faults lint conformance browser reference bench bench-lab fuzz clean
 
 all: build
 
@@ -69,6 +69,7 @@ LABS := multi aio stx-reading shapes
 suites: build
 	@set -e; for l in $(LABS); do echo "== suites on the $$l lab"; ./$(BIN) run --lab $$l --report-dir $(REPORT_DIR)/suites/$$l; done
 	HWCERT_BOOT_LATENCY=150ms $(GO) tool ginkgo -p --procs=3 --randomize-all --silence-skips ./suites/...
+	$(GO) test -count=1 -tags concurrent -timeout 10m ./cmd/hwcert/ -run TestConcurrentRunsOnOneLab
 
 # Every suite against the mock with each fault, on the multi and stx-reading labs; the specs that
 # must catch it have to fail.
@@ -98,6 +99,13 @@ test: lint unit suites faults conformance reference browser
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The full matrix on the default mock lab with servers 2 s in BUILD, serially and with --procs
+# (BENCH_PROCS, default 8): each prints its wall time next to the lab's bound.
+BENCH_PROCS ?= 8
+bench-lab: build
+	set -o pipefail; ./$(BIN) run --mock-boot-latency 2s --report-dir $(REPORT_DIR)/bench-lab/serial | tail -2
+	set -o pipefail; ./$(BIN) run --mock-boot-latency 2s --procs $(BENCH_PROCS) --report-dir $(REPORT_DIR)/bench-lab/procs | tail -2
 
 fuzz: deps
 	@for t in $$(grep -rl 'func Fuzz' --include='*_test.go' . | xargs -n1 dirname | sort -u); do \

@@ -24,6 +24,7 @@ import (
 	"github.com/hwcert/hwcert/config"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/evidence"
+	"github.com/hwcert/hwcert/framework/hostlock"
 	"github.com/hwcert/hwcert/framework/hypervisor"
 	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/needs"
@@ -178,10 +179,29 @@ func (f *Framework) AcquireHost(ctx context.Context, reason string, candidates .
 	// Start at a different candidate on each process so parallel specs spread over the hosts.
 	start := GinkgoParallelProcess() % len(candidates)
 	order := append(slices.Clone(candidates[start:]), candidates[:start]...)
-	l, err := f.env.Locks.Acquire(ctx, f.Cloud.PollInterval(), order)
+	// The lease lapses when the spec and its cleanups must have ended, should the run be killed.
+	expires := time.Now().Add(time.Hour)
+	if dl, ok := ctx.Deadline(); ok {
+		expires = dl.Add(2 * f.cleanupTimeout())
+	}
+	l, err := f.env.Hosts.Acquire(ctx, f.Cloud.PollInterval(), order, expires, func(held []openstack.Lease) {
+		By(fmt.Sprintf("waiting for a host to %s: %s", reason, describeLeases(held)))
+	})
 	Expect(err).NotTo(HaveOccurred(), "taking a host to %s", reason)
-	DeferCleanup(l.Release)
+	held := time.Now()
+	DeferCleanup(func(ctx context.Context) error {
+		AddReportEntry(hostlock.EntryHold, hostlock.Hold{Host: l.Host, Seconds: time.Since(held).Seconds()}, ReportEntryVisibilityNever)
+		return l.Release(ctx)
+	}, NodeTimeout(f.cleanupTimeout()))
 	return l.Host
+}
+
+func describeLeases(held []openstack.Lease) string {
+	parts := make([]string, len(held))
+	for i, l := range held {
+		parts[i] = l.String()
+	}
+	return strings.Join(parts, "; ")
 }
 
 // HostWhere acquires a host satisfying pred (see AcquireHost).

@@ -8,6 +8,7 @@ import (
 
 	"github.com/hwcert/hwcert/config"
 	"github.com/hwcert/hwcert/framework/openstack"
+	"github.com/hwcert/hwcert/framework/runid"
 )
 
 func init() { subcommands = append(subcommands, newCleanupCommand) }
@@ -17,12 +18,15 @@ func newCleanupCommand() *cobra.Command {
 	var olderThan time.Duration
 	cmd := &cobra.Command{
 		Use:   "cleanup --config FILE [--prefix PREFIX] [--older-than D]",
-		Short: "Delete the servers and flavors killed runs left behind (names starting with the prefix)",
+		Short: "Delete the servers and flavors killed runs left behind (names of hwcert's grammar with the prefix)",
 		Long: `Delete every server (waiting until it is gone, so its devices are free) and then every flavor
-whose name starts with the config's name_prefix (or --prefix) and whose run started longer ago than
---older-than (default 0: all of them, including names hwcert did not generate). "hwcert run" does
-the same at start with the config's timeouts.sweep_after, so it never deletes a concurrent run's
-resources.`,
+named by hwcert's grammar — the config's name_prefix (or --prefix), a run id with the run's start
+time, "-" and the spec part (hwcert-20261123t221400-ab12cd-numa-p1-3-flavor1) — whose run started
+longer ago than --older-than (default 0: every run of that prefix). Names are matched by the whole
+grammar, never by string prefix: --prefix hwcert- never touches a run of hwcert-ci-, nor a name
+hwcert did not make. A resource of a run that holds a live lease on the lab is never deleted;
+expired leases (of killed runs) are broken. "hwcert run" does the same at start with the config's
+timeouts.sweep_after.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(configFile)
@@ -31,6 +35,12 @@ resources.`,
 			}
 			if prefix == "" {
 				prefix = cfg.NamePrefix
+			}
+			if err := runid.CheckPrefix(prefix); err != nil {
+				return usageErr("--prefix: %v", err)
+			}
+			if olderThan < 0 {
+				return usageErr("--older-than %s: expected a non-negative duration (0: every run of the prefix)", olderThan)
 			}
 			cloud, err := openstack.New(cmd.Context(), cfg)
 			if err != nil {
@@ -42,6 +52,9 @@ resources.`,
 			}
 			for _, f := range res.Flavors {
 				fmt.Fprintln(cmd.OutOrStdout(), "deleted flavor", f)
+			}
+			for _, l := range res.Leases {
+				fmt.Fprintln(cmd.OutOrStdout(), "broke expired lease", l)
 			}
 			if err != nil {
 				return err

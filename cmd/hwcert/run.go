@@ -11,6 +11,7 @@ import (
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/formatter"
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
@@ -62,7 +63,9 @@ func newRunCommand() *cobra.Command {
 		configFile, labelFilter, reportDir, labName string
 		faults, cards                               []string
 		timeout, bootLatency                        time.Duration
-		dryRun, verbose, skipPreflight              bool
+		dryRun, verbose, skipPreflight, noColor     bool
+		procsFlag                                   string
+		worker                                      workerFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run [--config FILE] [--label-filter EXPR] [--report-dir DIR]",
@@ -101,6 +104,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 				}
 			}
 			var cat *catalog.Catalog
+			var labHostCount func() (int, error)
 			if configFile != "" {
 				cfg, err := config.Load(configFile)
 				if err != nil {
@@ -109,11 +113,13 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 				if cat, err = suite.LoadCatalog(cfg); err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
+				labHostCount = func() (int, error) { return cloudHostCount(cmd.Context(), cfg) }
 			} else {
-				if _, err := labs.Load(labName); err != nil {
+				l, err := labs.Load(labName)
+				if err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
-				var err error
+				labHostCount = func() (int, error) { return len(l.Hosts), nil }
 				if cat, err = catalog.Default(); err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
@@ -133,12 +139,23 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			suiteConfig, reporterConfig := GinkgoConfiguration()
 			suiteConfig.LabelFilter = filter
 			suiteConfig.Timeout = timeout
+			// A spec stuck this long reports where it is and what it waits for (its last step).
+			suiteConfig.PollProgressAfter, suiteConfig.PollProgressInterval = time.Minute, time.Minute
 			// The options choose the catalog the spec tree is built from.
 			suite.SetOptions(opts)
 			if dryRun {
 				return listSpecs(cmd.OutOrStdout(), suiteConfig)
 			}
-			if _, _, err := selectSpecs(suiteConfig); err != nil {
+			selected, _, err := selectSpecs(suiteConfig)
+			if err != nil {
+				return err
+			}
+			procs := 1
+			if worker.active() {
+				if err := worker.apply(&suiteConfig); err != nil {
+					return err
+				}
+			} else if procs, err = procsFor(procsFlag, labHostCount); err != nil {
 				return err
 			}
 			// The embedded mock is started by the suite itself and is a lab that works.
@@ -159,9 +176,25 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			if err := os.MkdirAll(absReports, 0o755); err != nil {
 				return usageErr("--report-dir: %v", err)
 			}
-			// Evidence of an earlier run would be mistaken for this one's.
-			if err := os.RemoveAll(filepath.Join(absReports, "evidence")); err != nil {
-				return usageErr("--report-dir: clearing old evidence: %v", err)
+			// Evidence of an earlier run would be mistaken for this one's (the parent of a
+			// parallel run clears it before its workers start).
+			if !worker.active() {
+				if err := os.RemoveAll(filepath.Join(absReports, "evidence")); err != nil {
+					return usageErr("--report-dir: clearing old evidence: %v", err)
+				}
+			}
+			junitPath := filepath.Join(absReports, "junit.xml")
+			reporterConfig.JSONReport = filepath.Join(absReports, "report.json")
+			out := cmd.OutOrStdout()
+			events := newProgress(out, len(selected), colorWanted(out, noColor))
+			start := time.Now()
+			if procs > 1 {
+				fmt.Fprintf(out, "hwcert: %d specs in %d processes\n", len(selected), procs)
+				ok, err := runParallel(cmd.Context(), cmd, procs, suiteConfig.RandomSeed, events)
+				if err != nil {
+					return err
+				}
+				return finish(out, junitPath, reporterConfig.JSONReport, absReports, time.Since(start), procs, ok)
 			}
 
 			opts.ReportDir = absReports
@@ -171,12 +204,10 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 
 			// selectSpecs refused an empty selection already; this guards the run itself.
 			suiteConfig.FailOnEmpty = true
-			junitPath := filepath.Join(absReports, "junit.xml")
-			reporterConfig.JSONReport = filepath.Join(absReports, "report.json")
 			// JUnit stays small for CI: timelines only for specs that did not pass or skip
 			// (evidence goes to files, referenced by a report entry).
 			ReportAfterSuite("junit", func(r Report) {
-				err := reporters.GenerateJUnitReportWithConfig(report.WithoutEntries(r), junitPath, reporters.JunitReportConfig{
+				err := reporters.GenerateJUnitReportWithConfig(withoutHolds(report.WithoutEntries(r)), junitPath, reporters.JunitReportConfig{
 					OmitTimelinesForSpecState: types.SpecStatePassed | types.SpecStateSkipped | types.SpecStatePending,
 					OmitLeafNodeType:          true,
 				})
@@ -184,18 +215,25 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			})
 			reporterConfig.SilenceSkips = !verbose
 			reporterConfig.Verbose = verbose
+			if worker.active() {
+				registerProgress(postProgress(worker.host))
+			} else {
+				registerProgress(events.event)
+				if !verbose {
+					// The progress lines and the summary replace Ginkgo's dots.
+					formatter.ColorableStdOut = io.Discard
+				}
+			}
 
 			t := &testingT{}
-			start := time.Now()
-			passed := RunSpecs(t, "hwcert", suiteConfig, reporterConfig)
-			fmt.Fprintf(cmd.OutOrStdout(), "hwcert: wrote %s and %s (%s)\n", junitPath, reporterConfig.JSONReport, time.Since(start).Round(time.Millisecond))
-			if err := writeBundle(cmd.OutOrStdout(), absReports); err != nil {
-				return err
+			passed := RunSpecs(t, "hwcert", suiteConfig, reporterConfig) && !t.failed
+			if worker.active() {
+				if !passed {
+					return &exitError{code: exitSpecsFailed, err: fmt.Errorf("worker %d: some specs failed", worker.process)}
+				}
+				return nil
 			}
-			if !passed || t.failed {
-				return &exitError{code: exitSpecsFailed, err: errors.New("some specs failed (see the report; evidence under " + filepath.Join(absReports, "evidence") + ")")}
-			}
-			return nil
+			return finish(out, junitPath, reporterConfig.JSONReport, absReports, time.Since(start), 1, passed)
 		},
 	}
 	f := cmd.Flags()
@@ -210,7 +248,25 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 	f.BoolVar(&dryRun, "dry-run", false, "list the specs the filter selects, with their labels, without running them or writing anything")
 	f.BoolVar(&skipPreflight, "skip-preflight", false, "with --config: start without the checks of hwcert preflight")
 	f.BoolVar(&verbose, "spec-verbose", false, "print every spec as it runs, including skipped ones")
+	f.StringVar(&procsFlag, "procs", "1", "run the specs in N processes (one pool; each spec holds the host it needs), or auto: one per compute host of the lab")
+	f.BoolVar(&noColor, "no-color", false, "no colour in the progress lines (also NO_COLOR=1; there is none unless stdout is a terminal)")
+	worker.register(f)
 	return cmd
+}
+
+// finish prints the end of a run, writes the certification bundle and gives the exit code.
+func finish(out io.Writer, junitPath, jsonPath, reportDir string, wall time.Duration, procs int, passed bool) error {
+	fmt.Fprintf(out, "hwcert: wrote %s and %s\n", junitPath, jsonPath)
+	if err := finishRun(out, jsonPath, wall, procs); err != nil {
+		return err
+	}
+	if err := writeBundle(out, reportDir); err != nil {
+		return err
+	}
+	if !passed {
+		return &exitError{code: exitSpecsFailed, err: errors.New("some specs failed (see the report; evidence under " + filepath.Join(reportDir, "evidence") + ")")}
+	}
+	return nil
 }
 
 // selectSpecs returns the specs suiteConfig selects, sorted by full text, and fails (exit 2) when

@@ -1,80 +1,121 @@
-// Package hostlock gives one spec a compute host to itself while it runs. Under `ginkgo -p` specs
-// run in several processes against one lab; a spec that needs a given host's devices (or its
-// whole capacity) must not find them taken by another spec, so every spec that boots onto a host
-// holds that host's lock: an flock(2) on a file in a directory the processes share. A lock dies
-// with its process, so a killed process never leaves a host locked.
+// Package hostlock gives one spec a compute host to itself while it runs, across every process
+// of a run and across runs that share the lab. A spec that needs a given host's devices (or its
+// whole capacity) must not find them taken by another spec — of this run or of another CI job's
+// — so every spec that boots onto a host holds that host's lease (openstack.Client.TryLease: a
+// flavor whose unique name is the lock, created atomically, with the holder and an expiry in its
+// id). The expiry is the spec's own deadline plus its cleanup time, so the lease of a killed run
+// lapses by itself and a waiting spec then breaks it. A spec whose host is held waits, polling,
+// until its own deadline, saying whom it waits for.
 package hostlock
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"syscall"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/hwcert/hwcert/framework/openstack"
 )
 
-// Dir is the directory of lock files one run shares between its processes.
-type Dir string
+// Holder takes host leases on behalf of one process of a run.
+type Holder struct {
+	cloud *openstack.Client
+	// id names this process of this run in every lease it takes (run id and process).
+	id  string
+	seq atomic.Int64
+}
 
-// Lock is a held host lock.
+// New returns the holder of a run's process. runID and process name it in the leases.
+func New(cloud *openstack.Client, runID string, process int) *Holder {
+	return &Holder{cloud: cloud, id: fmt.Sprintf("%s-p%d", runID, process)}
+}
+
+// LeaseName is the lease of a compute host.
+func LeaseName(host string) string { return openstack.LeasePrefix + "host-" + host }
+
+// Lock is a held host.
 type Lock struct {
-	Host string
-	fh   *os.File
+	Host  string
+	lease openstack.Lease
+	cloud *openstack.Client
 }
 
-// TryLock takes the named host's lock without waiting; it returns nil, nil when another holder has it.
-func (d Dir) TryLock(host string) (*Lock, error) {
-	path := filepath.Join(string(d), host+".lock")
-	fh, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("host lock %s: %w", path, err)
-	}
-	if err := syscall.Flock(int(fh.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		fh.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, nil
-		}
-		return nil, fmt.Errorf("host lock %s: %w", path, err)
-	}
-	return &Lock{Host: host, fh: fh}, nil
-}
-
-// Acquire takes the lock of the first free host of candidates, trying them in order and then
-// again every poll interval until one is free or ctx ends. The error at ctx's end names the
-// candidates and says it is a timeout.
-func (d Dir) Acquire(ctx context.Context, poll time.Duration, candidates []string) (*Lock, error) {
+// Acquire takes the lease of the first free host of candidates until expires, trying them in
+// order and then again every poll interval until one is free or ctx ends. Each time the set of
+// holders it waits for changes, waiting is called with them (a spec prints it). An expired
+// lease is broken on the way. The error at ctx's end says it is a timeout and names the holders
+// last seen.
+func (h *Holder) Acquire(ctx context.Context, poll time.Duration, candidates []string, expires time.Time, waiting func(held []openstack.Lease)) (*Lock, error) {
 	if len(candidates) == 0 {
-		return nil, errors.New("host lock: no candidate host")
+		return nil, errors.New("host lease: no candidate host")
 	}
-	try := func() (*Lock, error) {
-		for _, h := range candidates {
-			if l, err := d.TryLock(h); l != nil || err != nil {
-				return l, err
-			}
-		}
-		return nil, nil
-	}
-	if l, err := try(); l != nil || err != nil {
-		return l, err
-	}
+	holder := fmt.Sprintf("%s-%d", h.id, h.seq.Add(1))
+	var lastSeen string
 	t := time.NewTicker(poll)
 	defer t.Stop()
 	for {
+		var held []openstack.Lease
+		for _, host := range candidates {
+			l, taken, err := h.cloud.TryLease(ctx, LeaseName(host), holder, expires)
+			if err != nil && ctx.Err() != nil {
+				return nil, fmt.Errorf("timed out waiting for one of the hosts %v to be free (last seen: %s): %w", candidates, lastSeen, ctx.Err())
+			}
+			if err != nil {
+				return nil, fmt.Errorf("host %s: %w", host, err)
+			}
+			if taken {
+				return &Lock{Host: host, lease: l, cloud: h.cloud}, nil
+			}
+			if l.ID != "" && l.Expired(time.Now()) {
+				// Its holder was killed: break exactly that lease and try the host again.
+				if err := h.cloud.ReleaseLease(ctx, l); err != nil {
+					return nil, fmt.Errorf("host %s: breaking the expired lease (%s): %w", host, l, err)
+				}
+				if l, taken, err = h.cloud.TryLease(ctx, LeaseName(host), holder, expires); err != nil {
+					return nil, fmt.Errorf("host %s: %w", host, err)
+				} else if taken {
+					return &Lock{Host: host, lease: l, cloud: h.cloud}, nil
+				}
+			}
+			held = append(held, l)
+		}
+		if seen := describe(held); seen != lastSeen {
+			lastSeen = seen
+			if waiting != nil {
+				waiting(held)
+			}
+		}
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("timed out waiting for one of the hosts %v to be free: %w", candidates, ctx.Err())
+			return nil, fmt.Errorf("timed out waiting for one of the hosts %v to be free (last seen: %s): %w", candidates, lastSeen, ctx.Err())
 		case <-t.C:
-			if l, err := try(); l != nil || err != nil {
-				return l, err
-			}
 		}
 	}
 }
 
+func describe(held []openstack.Lease) string {
+	parts := make([]string, len(held))
+	for i, l := range held {
+		parts[i] = l.Name + " by " + l.Holder
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, ", ")
+}
+
 // Release gives the host back.
-func (l *Lock) Release() error {
-	err := syscall.Flock(int(l.fh.Fd()), syscall.LOCK_UN)
-	return errors.Join(err, l.fh.Close())
+func (l *Lock) Release(ctx context.Context) error {
+	return l.cloud.ReleaseLease(ctx, l.lease)
+}
+
+// EntryHold names the report entry a spec adds for every host it held: the run's bound (the
+// least wall time the lab's hosts allowed, printed by `hwcert run`) is computed from them.
+const EntryHold = "hwcert-hold"
+
+// Hold is what a spec held and for how long.
+type Hold struct {
+	Host    string  `json:"host"`
+	Seconds float64 `json:"seconds"`
 }

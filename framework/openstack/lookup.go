@@ -137,6 +137,30 @@ func (c *Client) Hosts(ctx context.Context) ([]Host, error) {
 type SweepResult struct {
 	Servers []string // "name (id)"
 	Flavors []string
+	Leases  []string // expired leases broken
+}
+
+// sweepLeases breaks the lab's expired leases and returns the run ids that hold a live one.
+func (c *Client) sweepLeases(ctx context.Context, now time.Time, res *SweepResult) (live map[string]bool, errs []error, err error) {
+	leases, err := c.Leases(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	live = map[string]bool{}
+	for _, l := range leases {
+		if !l.Expired(now) {
+			if len(l.Holder) >= runid.Len {
+				live[l.Holder[:runid.Len]] = true
+			}
+			continue
+		}
+		if err := c.ReleaseLease(ctx, l); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		res.Leases = append(res.Leases, l.String())
+	}
+	return live, errs, nil
 }
 
 // Sweep deletes the servers and flavors that runid.Stale selects: names with the prefix whose run
@@ -149,13 +173,21 @@ func (c *Client) Sweep(ctx context.Context, prefix string, olderThan time.Durati
 		return res, errors.New("sweep: refusing an empty name prefix (it would delete everything)")
 	}
 	now := time.Now()
+	live, errs, err := c.sweepLeases(ctx, now, &res)
+	if err != nil {
+		return res, fmt.Errorf("sweep: %w", err)
+	}
+	// A resource of a run that holds a live lease is in use, however old the run.
+	stale := func(name string) bool {
+		n, ok := runid.Parse(name, prefix)
+		return ok && now.Sub(n.Started) > olderThan && !live[n.RunID]
+	}
 	srvs, err := c.Servers(ctx)
 	if err != nil {
 		return res, fmt.Errorf("sweep: %w", err)
 	}
-	var errs []error
 	for _, s := range srvs {
-		if !runid.Stale(s.Name, prefix, olderThan, now) {
+		if !stale(s.Name) {
 			continue
 		}
 		if err := c.DeleteServer(ctx, s.ID); err != nil {
@@ -169,7 +201,7 @@ func (c *Client) Sweep(ctx context.Context, prefix string, olderThan time.Durati
 		return res, errors.Join(append(errs, fmt.Errorf("sweep: %w", err))...)
 	}
 	for _, f := range fls {
-		if !runid.Stale(f.Name, prefix, olderThan, now) {
+		if !stale(f.Name) {
 			continue
 		}
 		if err := c.DeleteFlavor(ctx, f.ID); err != nil {

@@ -3,6 +3,7 @@ package openstack
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,10 +62,37 @@ func TestSweepSparesConcurrentRuns(t *testing.T) {
 	if got, want := names(), []string{fresh, "hwcert-by-hand", "someone-elses"}; !slices.Equal(got, want) {
 		t.Fatalf("after the age-limited sweep: %v, want %v", got, want)
 	}
-	if _, err := c.Sweep(ctx, "hwcert-", 0); err != nil {
+	// A run of a nested prefix, and a run that holds a live lease, are never swept; an expired
+	// lease is broken.
+	nested := "hwcert-ci-" + now.Add(-5*time.Hour).Format("20060102t150405") + "-abcdef-numa-p1-1-flavor1"
+	leased := "hwcert-" + now.Add(-5*time.Hour).Format("20060102t150405") + "-00aa11-numa-p1-1-flavor1"
+	for _, name := range []string{nested, leased} {
+		if _, err := c.CreateFlavor(ctx, FlavorSpec{Name: name, VCPUs: 1, RAMMB: 512}); err != nil {
+			t.Fatalf("create flavor %s: %v", name, err)
+		}
+	}
+	liveLease, _, err := c.TryLease(ctx, LeasePrefix+"host-a", now.Add(-5*time.Hour).Format("20060102t150405")+"-00aa11-p1-1", now.Add(time.Hour))
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(), []string{"someone-elses"}; !slices.Equal(got, want) {
-		t.Fatalf("after the full sweep: %v, want %v", got, want)
+	deadLease, _, err := c.TryLease(ctx, LeasePrefix+"host-b", "20200101t000000-dead00-p1-1", now.Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = c.Sweep(ctx, "hwcert-", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Leases) != 1 || !strings.Contains(res.Leases[0], deadLease.Holder) {
+		t.Fatalf("leases broken: %v, want only %s", res.Leases, deadLease)
+	}
+	if got, want := names(), []string{leased, "hwcert-by-hand", nested, liveLease.Name, "someone-elses"}; !slices.Equal(got, want) {
+		t.Fatalf("after the full sweep of hwcert-: %v, want %v", got, want)
+	}
+	if _, err := c.Sweep(ctx, "hwcert-ci-", 0); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := names(), []string{leased, "hwcert-by-hand", liveLease.Name, "someone-elses"}; !slices.Equal(got, want) {
+		t.Fatalf("after the full sweep of hwcert-ci-: %v, want %v", got, want)
 	}
 }

@@ -27,11 +27,20 @@ func TestStale(t *testing.T) {
 		{fresh, "hwcert-", 3 * time.Hour, false}, // a concurrent run's: never touched
 		{fresh, "hwcert-", 0, true},              // explicit full sweep
 		{"hwcert-handmade", "hwcert-", 3 * time.Hour, false},
-		{"hwcert-handmade", "hwcert-", 0, true},
+		{"hwcert-handmade", "hwcert-", 0, false}, // not made by hwcert: never, even with 0
 		{"other-20261123t180000-ab12cd-x", "hwcert-", 0, false},
 		{"hwcert-20261123t180000-zzzzzz-x", "hwcert-", time.Hour, false},
 		{"hwcert-2026112", "hwcert-", time.Hour, false},
+		{"hwcert-20261123t180000-ab12cd-", "hwcert-", 0, false}, // no spec part
+		{"hwcert-20261123t180000-ab12cdx", "hwcert-", 0, false},
 		{old, "", 0, false}, // an empty prefix never sweeps
+		// Nested prefixes: a run of "hwcert-ci-" is no resource of "hwcert-", and the other way round.
+		{"hwcert-ci-20261123t180000-ab12cd-numa-p1-1-server1", "hwcert-", 0, false},
+		{"hwcert-ci-20261123t180000-ab12cd-numa-p1-1-server1", "hwcert-ci-", 3 * time.Hour, true},
+		{old, "hwcert-ci-", 0, false},
+		{"hwcert-lease-host-worker-1", "hwcert-", 0, false},
+		{"d20261123t180000-ab12cd-x", "d", 0, true},
+		{"deploy-web-1", "d", 0, false}, // --prefix d touches only names hwcert made with prefix d
 	}
 	for _, c := range cases {
 		if got := Stale(c.name, c.prefix, c.olderThan, now); got != c.want {
@@ -47,4 +56,20 @@ func FuzzStartedAt(f *testing.F) {
 			t.Fatalf("ok with a zero time for %q", name)
 		}
 	})
+}
+
+func TestParse(t *testing.T) {
+	n, ok := Parse("hwcert-ci-20261123t180000-ab12cd-numa-p2-7-flavor1", "hwcert-ci-")
+	want := Name{Prefix: "hwcert-ci-", RunID: "20261123t180000-ab12cd", Spec: "numa-p2-7-flavor1", Started: time.Date(2026, 11, 23, 18, 0, 0, 0, time.UTC)}
+	if !ok || n != want {
+		t.Fatalf("Parse = %+v, %v; want %+v", n, ok, want)
+	}
+}
+
+func TestCheckPrefix(t *testing.T) {
+	for p, ok := range map[string]bool{"hwcert-": true, "hwcert-ci-": true, "d": true, "": false, "-x": false, "a b": false, "x/": false, "abcdefghijabcdefghijabcdefghijabc": false} {
+		if err := CheckPrefix(p); (err == nil) != ok {
+			t.Errorf("CheckPrefix(%q) = %v, want ok %v", p, err, ok)
+		}
+	}
 }

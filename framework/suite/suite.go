@@ -136,7 +136,8 @@ type Env struct {
 	ImageID     string
 	NetworkID   string
 	RunID       string
-	Locks       hostlock.Dir
+	// Hosts takes the leases of the hosts specs boot onto (shared with other runs on the lab).
+	Hosts *hostlock.Holder
 	// EvidenceDir is where evidence of failed specs goes.
 	EvidenceDir string
 }
@@ -155,7 +156,6 @@ func Current() *Env {
 type bootstrap struct {
 	ConfigFile string `json:"config_file"`
 	RunID      string `json:"run_id"`
-	LockDir    string `json:"lock_dir"`
 }
 
 var (
@@ -188,10 +188,6 @@ func setupProcess1(ctx SpecContext) []byte {
 		b.ConfigFile = l.ConfigFile()
 		GinkgoWriter.Printf("hwcert: embedded mock lab %q (faults %v) at %s\n", l.Name, opts.Faults, l.AuthURL())
 	}
-	lockDir, err := os.MkdirTemp("", "hwcert-locks-")
-	Expect(err).NotTo(HaveOccurred(), "creating the host lock directory")
-	b.LockDir = lockDir
-
 	cfg, err := config.Load(b.ConfigFile)
 	Expect(err).NotTo(HaveOccurred(), "loading the harness config")
 	cloud, err := openstack.New(ctx, cfg)
@@ -248,7 +244,7 @@ func connect(ctx context.Context, b bootstrap) (*Env, error) {
 	}
 	return &Env{
 		Config: cfg, Cloud: cloud, Hypervisors: hv, Catalog: cat, Inventory: inv,
-		ImageID: image, NetworkID: network, RunID: b.RunID, Locks: hostlock.Dir(b.LockDir),
+		ImageID: image, NetworkID: network, RunID: b.RunID, Hosts: hostlock.New(cloud, b.RunID, GinkgoParallelProcess()),
 		EvidenceDir: filepath.Join(CurrentOptions().reportDir(), "evidence"),
 	}, nil
 }
@@ -289,9 +285,6 @@ func teardownAll() {
 }
 
 func teardownProcess1() {
-	if env != nil && env.Locks != "" {
-		_ = os.RemoveAll(string(env.Locks))
-	}
 	if embedded != nil {
 		Expect(embedded.Close()).To(Succeed(), "stopping the embedded mock")
 		embedded = nil
