@@ -44,6 +44,8 @@ type Server struct {
 	inv  *lab.HostInventory
 	src  DomainSource
 	log  *slog.Logger
+	// started is when the host "booted": node CPU times count from it.
+	started time.Time
 
 	caps    string
 	capsErr error
@@ -66,6 +68,7 @@ func New(host string, inv *lab.HostInventory, src DomainSource) *Server {
 		inv:       inv,
 		src:       src,
 		log:       slog.Default().With("component", "libvirtd", "host", host),
+		started:   time.Now(),
 		byName:    map[string]int{},
 		done:      make(chan struct{}),
 		listeners: map[net.Listener]struct{}{},
