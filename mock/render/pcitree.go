@@ -47,7 +47,7 @@ func HostPCITopology(inv *lab.HostInventory) (*PCITopology, error) {
 	}
 	used := map[lab.Address]bool{}
 	group := 0
-	buses := map[uint][]uint{}     // domain -> downstream buses
+	buses := map[uint][]uint{}    // domain -> downstream buses
 	nodes := map[[2]uint][]*int{} // (domain, bus) -> NUMA nodes of its cards
 	for i := range inv.Devices {
 		d := &inv.Devices[i]
