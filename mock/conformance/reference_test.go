@@ -15,7 +15,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -220,7 +222,8 @@ func TestRealLibvirtdReference(t *testing.T) {
 		xmlCommands := []struct{ real, fake []string }{
 			{[]string{"capabilities"}, []string{"capabilities"}},
 			{[]string{"dumpxml", name}, []string{"dumpxml", fakeDom}},
-			{[]string{"nodedev-dumpxml", realPCI[len(realPCI)-1]}, []string{"nodedev-dumpxml", fakePCI[0]}},
+			{[]string{"nodedev-dumpxml", realPCI[len(realPCI)-1]}, []string{"nodedev-dumpxml", fakePCI[len(fakePCI)-1]}},
+			{[]string{"domcapabilities"}, []string{"domcapabilities"}},
 		}
 		for _, c := range xmlCommands {
 			real, fake := xmlPaths(t, virsh(t, realURI, c.real...)), xmlPaths(t, virsh(t, fakeURI, c.fake...))
@@ -240,12 +243,73 @@ func TestRealLibvirtdReference(t *testing.T) {
 		tables := []struct{ real, fake []string }{
 			{[]string{"nodeinfo"}, []string{"nodeinfo"}},
 			{[]string{"dominfo", name}, []string{"dominfo", fakeDom}},
+			{[]string{"numatune", name}, []string{"numatune", fakeDom}},
+			{[]string{"emulatorpin", name}, []string{"emulatorpin", fakeDom}},
+			{[]string{"vcpuinfo", name}, []string{"vcpuinfo", fakeDom}},
+			{[]string{"freecell"}, []string{"freecell"}},
+			{[]string{"freecell", "--cellno", "0"}, []string{"freecell", "--cellno", "0"}},
+			{[]string{"nodememstats"}, []string{"nodememstats"}},
+			{[]string{"nodememstats", "--cell", "0"}, []string{"nodememstats", "--cell", "0"}},
+			{[]string{"nodecpustats"}, []string{"nodecpustats"}},
+			{[]string{"nodecpustats", "--cpu", "0"}, []string{"nodecpustats", "--cpu", "0"}},
 		}
 		for _, c := range tables {
 			real, fake := tableKeys(virsh(t, realURI, c.real...)), tableKeys(virsh(t, fakeURI, c.fake...))
 			real = slices.DeleteFunc(real, func(k string) bool { return slices.Contains(knownGaps[c.fake[0]], k) })
 			if !slices.Equal(real, fake) {
 				t.Errorf("virsh %s: the mock's fields %v, the real libvirtd's %v", c.fake[0], fake, real)
+			}
+		}
+		// Tables: the same columns, one row per vCPU (both guests have two), none for pools and
+		// networks (neither host defines any).
+		for _, c := range []struct {
+			real, fake []string
+			rows       int
+		}{
+			{[]string{"vcpupin", name}, []string{"vcpupin", fakeDom}, 2},
+			{[]string{"pool-list", "--all", "--details"}, []string{"pool-list", "--all", "--details"}, 0},
+			{[]string{"net-list", "--all"}, []string{"net-list", "--all"}, 0},
+		} {
+			realCols, realRows := tableRows(t, virsh(t, realURI, c.real...))
+			fakeCols, fakeRows := tableRows(t, virsh(t, fakeURI, c.fake...))
+			if !slices.Equal(realCols, fakeCols) || len(realRows) != c.rows || len(fakeRows) != c.rows {
+				t.Errorf("virsh %s: the mock's columns %v (%d rows), the real libvirtd's %v (%d rows)", c.fake[0], fakeCols, len(fakeRows), realCols, len(realRows))
+			}
+		}
+		// dommemstat: the same tags in the same order.
+		tags := func(out string) []string {
+			var ts []string
+			for i, f := range strings.Fields(out) {
+				if i%2 == 0 {
+					ts = append(ts, f)
+				}
+			}
+			return ts
+		}
+		if r, f := tags(virsh(t, realURI, "dommemstat", name)), tags(virsh(t, fakeURI, "dommemstat", fakeDom)); !slices.Equal(r, f) {
+			t.Errorf("virsh dommemstat: the mock's tags %v, the real libvirtd's %v", f, r)
+		}
+		for _, args := range [][]string{{"maxvcpus"}, {"maxvcpus", "--type", "kvm"}} {
+			r, f := strings.TrimSpace(virsh(t, realURI, args...)), strings.TrimSpace(virsh(t, fakeURI, args...))
+			if _, err := strconv.Atoi(f); err != nil || r != f {
+				t.Errorf("virsh %s: the mock answers %q, the real libvirtd %q", strings.Join(args, " "), f, r)
+			}
+		}
+		// domstats: every field the mock reports the real daemon reports too; the real one's
+		// others are the KVM statistics of a guest that executes (kvm_stat counters per vCPU and
+		// per VM), which the mock's guests do not have.
+		for _, args := range [][]string{{"domstats"}, {"domstats", "--vcpu", "--state", "--block"}} {
+			real := domstatsKeys(virsh(t, realURI, append(args, name)...))
+			fake := domstatsKeys(virsh(t, fakeURI, append(args, fakeDom)...))
+			for k := range fake {
+				if !real[k] {
+					t.Errorf("virsh %s: the mock answers %s, which the real libvirtd does not", strings.Join(args, " "), k)
+				}
+			}
+			for k := range real {
+				if !fake[k] && !kvmStatRE.MatchString(k) {
+					t.Errorf("virsh %s: the real libvirtd answers %s, which the mock does not", strings.Join(args, " "), k)
+				}
 			}
 		}
 		realTree, fakeTree := virsh(t, realURI, "nodedev-list", "--tree"), virsh(t, fakeURI, "nodedev-list", "--tree")
@@ -302,7 +366,12 @@ func fakeOnly(p string) bool {
 // (each is one more RPC procedure); a field missing beyond these fails the comparison.
 var knownGaps = map[string][]string{
 	"dominfo": {"OS Type", "CPU time", "Autostart", "Security model", "Security DOI"},
+	// virsh prints a vCPU's CPU time only when it is not 0; the mock's guests burn none.
+	"vcpuinfo": {"CPU time"},
 }
+
+// kvmStatRE are the KVM statistics (query-stats) the real daemon reports for a running guest.
+var kvmStatRE = regexp.MustCompile(`^(vcpu\.N\.[a-z0-9_]+\.(sum|cur|max)|vm\.[a-z0-9_]+\.(sum|cur|max))$`)
 
 // xmlPaths is the set of element paths (a/b/c) and attribute paths (a/b/c@name) of a document.
 func xmlPaths(t *testing.T, doc string) map[string]bool {

@@ -24,11 +24,11 @@ import (
 )
 
 // The default lab of `hwcert run`'s aio variant: one host, two NUMA nodes, a C62x QAT card
-// (8 VFs) on node 0 and a DH895XCC card (8 VFs) on node 1.
+// (8 VFs) on node 0 and a DH895XCC card (8 VFs) on node 1, each behind its PCIe root port.
 const (
 	virshLab        = "fixtures/labs/aio.yaml"
 	virshHost       = "controller-0"
-	virshPCIDevices = 18
+	virshPCIDevices = 21 // 18 QAT functions, the host bridge, 2 root ports
 )
 
 // virshResult is one virsh (or openstack) invocation.
@@ -161,6 +161,38 @@ func TestVirshHostView(t *testing.T) {
 			t.Errorf("unknown node device: exit %d, stderr %q", res.code, res.stderr)
 		}
 	})
+
+	t.Run("nodedev-list --tree and the parent chain", func(t *testing.T) {
+		parents := treeParents(t, virsh(t, uri, "nodedev-list", "--tree"))
+		for dev, want := range map[string]string{"pci_0000_00_00_0": "computer", "pci_0000_00_01_0": "computer",
+			"pci_0000_3d_00_0": "pci_0000_00_01_0", "pci_0000_3d_01_2": "pci_0000_00_01_0", "pci_0000_85_01_7": "pci_0000_00_01_1"} {
+			if parents[dev] != want {
+				t.Errorf("nodedev-list --tree puts %s under %q, want %s", dev, parents[dev], want)
+			}
+		}
+		// nodedev-dumpxml walks the same chain up to computer.
+		chain := []string{}
+		for dev := "pci_0000_3d_01_2"; dev != "computer" && len(chain) < 5; {
+			var nd libvirtxml.NodeDevice
+			if err := nd.Unmarshal(virsh(t, uri, "nodedev-dumpxml", dev)); err != nil {
+				t.Fatal(err)
+			}
+			chain = append(chain, dev)
+			dev = nd.Parent
+		}
+		if want := []string{"pci_0000_3d_01_2", "pci_0000_00_01_0"}; !slices.Equal(chain, want) {
+			t.Errorf("parent chain of the VF = %v, want %v then computer", chain, want)
+		}
+		var port libvirtxml.NodeDevice
+		if err := port.Unmarshal(virsh(t, uri, "nodedev-dumpxml", "pci_0000_00_01_0")); err != nil {
+			t.Fatal(err)
+		}
+		if pci := port.Capability.PCI; pci == nil || pci.Class != "0x060400" || pci.NUMA == nil || pci.NUMA.Node != 0 {
+			t.Errorf("root port = %+v, want a PCI bridge on node 0", pci)
+		}
+	})
+
+	t.Run("host commands", func(t *testing.T) { hostCommands(t, uri) })
 
 	t.Run("unknown domain", func(t *testing.T) {
 		res := runTool(t, nil, "virsh", "-c", uri, "dumpxml", "nosuch")
@@ -298,6 +330,10 @@ func bootAndInspect(t *testing.T, tc bootCase) {
 		t.Errorf("the lab misplaces devices, yet every hostdev looks local to numatune %s", dom.NUMATune.Memory.Nodeset)
 	case !tc.misplaced && len(outside) > 0:
 		t.Errorf("hostdevs outside the guest's host NUMA nodes: %s", strings.Join(outside, "; "))
+	}
+
+	if !tc.misplaced {
+		t.Run("placement commands", func(t *testing.T) { placementCommands(t, uri, &dom) })
 	}
 
 	mustOpenstack(t, stateDir, "server", "delete", "--wait", name)

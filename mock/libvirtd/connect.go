@@ -29,10 +29,11 @@ func (s *session) supportsFeature(d *decoder, e *encoder) *rpcError {
 	if err := done(d); err != nil {
 		return err
 	}
-	// Keepalive is supported (PINGs get PONGs). Event and close callbacks are not: answering 0
-	// keeps the client from registering callbacks the daemon would never fire.
+	// Keepalive is supported (PINGs get PONGs), and string typed parameters (numatune's nodeset).
+	// Event and close callbacks are not: answering 0 keeps the client from registering callbacks
+	// the daemon would never fire.
 	supported := int32(0)
-	if feature == featureProgramKeepalive {
+	if feature == featureProgramKeepalive || feature == featureTypedParamString {
 		supported = 1
 	}
 	e.int32(supported)

@@ -42,7 +42,7 @@ const (
 	inactiveUUID = "5d0c3c0e-8a51-4f5d-a7a8-1d2e3f405162"
 	activeName   = "instance-0000002a"
 	inactiveName = "instance-00000007"
-	aioDevices   = 18 // 2 QAT PFs with 8 VFs each
+	aioDevices   = 21 // 2 QAT PFs with 8 VFs each, the host bridge and a root port per card
 )
 
 func aioInventory(t testing.TB) *lab.HostInventory {
@@ -363,15 +363,15 @@ func TestDomainErrors(t *testing.T) {
 	_, err = c.LookupDomainById(999)
 	wantLibvirtError(t, err, libvirt.ERR_NO_DOMAIN, libvirt.FROM_QEMU, "Domain not found: no domain with matching id 999")
 
-	// An unknown procedure (DOMAIN_GET_VCPU_PIN_INFO) fails cleanly and the connection survives.
+	// An unknown procedure (DOMAIN_GET_IOTHREAD_INFO) fails cleanly and the connection survives.
 	dom, err := c.LookupDomainByName(activeName)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer dom.Free()
-	_, err = dom.GetVcpuPinInfo(libvirt.DOMAIN_AFFECT_LIVE)
+	_, err = dom.GetIOThreadInfo(libvirt.DOMAIN_AFFECT_LIVE)
 	wantLibvirtError(t, err, libvirt.ERR_NO_SUPPORT, libvirt.FROM_RPC,
-		"this function is not supported by the connection driver: unknown procedure: 230")
+		"this function is not supported by the connection driver: unknown procedure: 351")
 	if h, err := c.GetHostname(); err != nil || h != "controller-0" {
 		t.Errorf("after an unknown procedure: hostname = %q, %v", h, err)
 	}

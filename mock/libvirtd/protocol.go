@@ -67,10 +67,32 @@ const (
 	procDomainGetState            = 212
 	procConnectListAllDomains     = 273
 	procConnectListAllNodeDevices = 285
+
+	procDomainGetVcpus             = 20
+	procDomainPinVcpu              = 26
+	procNodeGetCellsFreeMemory     = 101
+	procNodeGetFreeMemory          = 102
+	procDomainMemoryStats          = 159
+	procDomainGetVcpusFlags        = 200
+	procConnectGetSysinfo          = 203
+	procDomainPinVcpuFlags         = 225
+	procNodeGetCPUStats            = 227
+	procNodeGetMemoryStats         = 228
+	procDomainGetVcpuPinInfo       = 230
+	procDomainSetNumaParameters    = 254
+	procDomainGetNumaParameters    = 255
+	procDomainPinEmulator          = 279
+	procDomainGetEmulatorPinInfo   = 280
+	procConnectListAllStoragePools = 281
+	procConnectListAllNetworks     = 283
+	procNodeGetCPUMap              = 293
+	procConnectGetDomainCaps       = 342
+	procConnectGetAllDomainStats   = 344
 )
 
 // Driver features asked with CONNECT_SUPPORTS_FEATURE (VIR_DRV_FEATURE_*).
 const (
+	featureTypedParamString    = 9
 	featureProgramKeepalive    = 10
 	featureRemoteEventCallback = 14
 	featureRemoteCloseCallback = 15
@@ -78,17 +100,22 @@ const (
 
 // libvirt error codes (virErrorNumber), domains (virErrorDomain) and level.
 const (
-	errInternal         = 1
-	errNoSupport        = 3
-	errInvalidArg       = 8
-	errRPC              = 39
-	errNoDomain         = 42
-	errNoNodeDevice     = 53
-	errOperationInvalid = 55
+	errInternal             = 1
+	errNoSupport            = 3
+	errInvalidArg           = 8
+	errRPC                  = 39
+	errNoDomain             = 42
+	errNoNodeDevice         = 53
+	errOperationInvalid     = 55
+	errOperationUnsupported = 84
+	errAgentUnresponsive    = 86
 
+	fromNone    = 0
 	fromRPC     = 7
 	fromQEMU    = 10
 	fromRemote  = 13
+	fromStorage = 18
+	fromNetwork = 19
 	fromNodeDev = 22
 
 	levelError = 2

@@ -108,7 +108,7 @@ func decodeError(t testing.TB, h header, d *decoder) rpcError {
 func TestRawKeepalive(t *testing.T) {
 	d := startDaemon(t)
 	r := dialRaw(t, "unix", d.sock)
-	for feature, want := range map[int32]int32{featureProgramKeepalive: 1, featureRemoteEventCallback: 0, featureRemoteCloseCallback: 0, 9: 0} {
+	for feature, want := range map[int32]int32{featureProgramKeepalive: 1, featureRemoteEventCallback: 0, featureRemoteCloseCallback: 0, featureTypedParamString: 1, 8: 0} {
 		_, dec := r.call(procConnectSupportsFeature, func(e *encoder) { e.int32(feature) })
 		if got := dec.int32(); got != want || dec.finish() != nil {
 			t.Errorf("SUPPORTS_FEATURE(%d) = %d, want %d", feature, got, want)
@@ -160,11 +160,13 @@ func TestRawNodeDeviceGetParent(t *testing.T) {
 	parent := func(name string) (header, *decoder) {
 		return r.call(procNodeDeviceGetParent, func(e *encoder) { e.string(name) })
 	}
-	_, dec := parent("pci_0000_3d_01_2")
-	if p := dec.optString(stringMax); p == nil || *p != "computer" || dec.finish() != nil {
-		t.Errorf("parent of a VF = %v", p)
+	for dev, want := range map[string]string{"pci_0000_3d_01_2": "pci_0000_00_01_0", "pci_0000_00_01_0": "computer"} {
+		_, dec := parent(dev)
+		if p := dec.optString(stringMax); p == nil || *p != want || dec.finish() != nil {
+			t.Errorf("parent of %s = %v, want %s", dev, p, want)
+		}
 	}
-	_, dec = parent("computer")
+	_, dec := parent("computer")
 	if p := dec.optString(stringMax); p != nil || dec.finish() != nil {
 		t.Errorf("parent of computer = %v, want none", *p)
 	}

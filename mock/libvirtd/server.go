@@ -44,6 +44,8 @@ type Server struct {
 	inv  *lab.HostInventory
 	src  DomainSource
 	log  *slog.Logger
+	// started is when the host "booted": node CPU times count from it.
+	started time.Time
 
 	caps    string
 	capsErr error
@@ -66,6 +68,7 @@ func New(host string, inv *lab.HostInventory, src DomainSource) *Server {
 		inv:       inv,
 		src:       src,
 		log:       slog.Default().With("component", "libvirtd", "host", host),
+		started:   time.Now(),
 		byName:    map[string]int{},
 		done:      make(chan struct{}),
 		listeners: map[net.Listener]struct{}{},
@@ -78,11 +81,19 @@ func New(host string, inv *lab.HostInventory, src DomainSource) *Server {
 	root := nodeDevice{name: render.ComputerDevice, cap: "system", flag: listCapSystem}
 	root.xml, root.err = render.ComputerDeviceXML(inv)
 	s.addDevice(root)
+	topo, err := render.HostPCITopology(inv)
+	if err != nil {
+		s.log.Error("cannot derive the PCI bridges; serving the computer device only", "err", err)
+		return s
+	}
+	for _, b := range topo.Bridges {
+		s.addDevice(nodeDevice{name: b.Address.NodeDevName(), parent: render.ComputerDevice, cap: "pci", flag: listCapPCI, xml: render.BridgeXML(b)})
+	}
 	if inv != nil {
 		for i := range inv.Devices {
 			d := &inv.Devices[i]
-			nd := nodeDevice{name: d.Address.NodeDevName(), parent: render.ComputerDevice, cap: "pci", flag: listCapPCI}
-			nd.xml, nd.err = render.NodeDeviceXML(inv, d)
+			nd := nodeDevice{name: d.Address.NodeDevName(), parent: topo.Parent(d), cap: "pci", flag: listCapPCI}
+			nd.xml, nd.err = render.NodeDeviceXML(inv, topo, d)
 			s.addDevice(nd)
 		}
 	}

@@ -45,6 +45,13 @@ func (e *encoder) fixedOpaque(b []byte) {
 	e.pad(len(b))
 }
 
+// opaque writes a variable-length opaque: its length, the bytes, the padding.
+func (e *encoder) opaque(b []byte) {
+	e.uint32(uint32(len(b)))
+	e.b = append(e.b, b...)
+	e.pad(len(b))
+}
+
 // optString writes remote_string: absent (nil) or present.
 func (e *encoder) optString(s *string) {
 	e.bool(s != nil)

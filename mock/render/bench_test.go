@@ -58,11 +58,15 @@ func BenchmarkNodeDeviceXML(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			d := device(b, inv, tc.addr)
+			topo, err := HostPCITopology(inv)
+			if err != nil {
+				b.Fatal(err)
+			}
 			b.ReportAllocs()
 			var x string
 			for b.Loop() {
 				var err error
-				if x, err = NodeDeviceXML(inv, d); err != nil {
+				if x, err = NodeDeviceXML(inv, topo, d); err != nil {
 					b.Fatal(err)
 				}
 			}

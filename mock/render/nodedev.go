@@ -49,16 +49,19 @@ func parseHexID(field, s string, bits int) (uint64, error) {
 }
 
 // NodeDeviceXML renders a PCI function as `virsh nodedev-dumpxml pci_DDDD_BB_SS_F` shows it on
-// libvirt 9.0: sysfs path, parent, bound driver, and a 'pci' capability with class,
+// libvirt 9.0: sysfs path and parent (its root port in topo), bound driver, and a 'pci' capability with class,
 // domain/bus/slot/function in decimal, product/vendor ids and names, SR-IOV sub-capabilities
 // (virt_functions on a PF, phys_function on a VF), the IOMMU group, the NUMA node (absent when
 // the device has none, exactly as libvirt omits it for sysfs numa_node -1) and the PCIe link.
-func NodeDeviceXML(inv *lab.HostInventory, d *lab.Device) (string, error) {
+func NodeDeviceXML(inv *lab.HostInventory, topo *PCITopology, d *lab.Device) (string, error) {
 	if inv == nil || inv.Host == nil {
 		return "", errors.New("render: host inventory is nil")
 	}
 	if d == nil {
 		return "", errors.New("render: device is nil")
+	}
+	if topo == nil || topo.inv != inv {
+		return "", errors.New("render: the PCI topology is not the inventory's")
 	}
 	if _, ok := inv.Device(d.Address); !ok {
 		return "", fmt.Errorf("render: device %s is not in the inventory of host %s", d.Address, inv.Host.Name)
@@ -76,19 +79,14 @@ func NodeDeviceXML(inv *lab.HostInventory, d *lab.Device) (string, error) {
 		return "", err
 	}
 	a := d.Address
-	// VFs hang off the same root port as their PF, so they share its sysfs root.
-	root := a
-	if d.Type == vocab.TypeVF {
-		if d.Parent == nil {
-			return "", fmt.Errorf("render: VF %s has no parent PF", a)
-		}
-		root = *d.Parent
+	if d.Type == vocab.TypeVF && d.Parent == nil {
+		return "", fmt.Errorf("render: VF %s has no parent PF", a)
 	}
 	w := &writer{}
 	w.open("<device>")
 	w.line("<name>%s</name>", a.NodeDevName())
-	w.line("<path>/sys/devices/pci%04x:%02x/%s</path>", root.Domain, root.Bus, a)
-	w.line("<parent>%s</parent>", ComputerDevice)
+	w.line("<path>%s</path>", topo.sysfsPath(d))
+	w.line("<parent>%s</parent>", topo.Parent(d))
 	if d.Driver != "" {
 		w.open("<driver>")
 		w.line("<name>%s</name>", esc(d.Driver))

@@ -2,8 +2,10 @@ package render
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -363,9 +365,10 @@ func TestNodeDeviceXML(t *testing.T) {
 		golden string
 		inv    *lab.HostInventory
 		addr   string
+		parent string // its root port
 		check  func(t *testing.T, dev *libvirtxml.NodeDevice)
 	}{
-		{"nodedev-pf.xml", aio, "0000:3d:00.0", func(t *testing.T, dev *libvirtxml.NodeDevice) {
+		{"nodedev-pf.xml", aio, "0000:3d:00.0", "pci_0000_00_01_0", func(t *testing.T, dev *libvirtxml.NodeDevice) {
 			pci := dev.Capability.PCI
 			if pci.NUMA == nil || pci.NUMA.Node != 0 {
 				t.Errorf("numa = %+v, want node 0", pci.NUMA)
@@ -386,7 +389,7 @@ func TestNodeDeviceXML(t *testing.T) {
 				t.Errorf("last VF = %+v, want 3d:01.7", a)
 			}
 		}},
-		{"nodedev-vf.xml", aio, "0000:3d:01.2", func(t *testing.T, dev *libvirtxml.NodeDevice) {
+		{"nodedev-vf.xml", aio, "0000:3d:01.2", "pci_0000_00_01_0", func(t *testing.T, dev *libvirtxml.NodeDevice) {
 			pci := dev.Capability.PCI
 			if pci.NUMA == nil || pci.NUMA.Node != 0 {
 				t.Errorf("numa = %+v, want node 0", pci.NUMA)
@@ -407,7 +410,7 @@ func TestNodeDeviceXML(t *testing.T) {
 				t.Errorf("iommu group = %+v, want 43 (PF 40, VFs from 41)", pci.IOMMUGroup)
 			}
 		}},
-		{"nodedev-gpu-nonuma.xml", w2, "0000:5e:00.0", func(t *testing.T, dev *libvirtxml.NodeDevice) {
+		{"nodedev-gpu-nonuma.xml", w2, "0000:5e:00.0", "pci_0000_00_01_0", func(t *testing.T, dev *libvirtxml.NodeDevice) {
 			pci := dev.Capability.PCI
 			if pci.NUMA != nil {
 				t.Errorf("numa = %+v, want no element for a device without NUMA information", pci.NUMA)
@@ -425,7 +428,11 @@ func TestNodeDeviceXML(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.golden, func(t *testing.T) {
 			d := device(t, tc.inv, tc.addr)
-			got, err := NodeDeviceXML(tc.inv, d)
+			topo, err := HostPCITopology(tc.inv)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := NodeDeviceXML(tc.inv, topo, d)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -434,7 +441,7 @@ func TestNodeDeviceXML(t *testing.T) {
 			if err := dev.Unmarshal(got); err != nil {
 				t.Fatalf("libvirtxml cannot parse: %v", err)
 			}
-			if dev.Name != d.Address.NodeDevName() || dev.Parent != ComputerDevice {
+			if dev.Name != d.Address.NodeDevName() || dev.Parent != tc.parent || topo.Parent(d) != tc.parent {
 				t.Errorf("name/parent = %s/%s", dev.Name, dev.Parent)
 			}
 			pci := dev.Capability.PCI
@@ -452,16 +459,23 @@ func TestNodeDeviceXML(t *testing.T) {
 
 func TestNodeDeviceXMLErrors(t *testing.T) {
 	inv := inventory(t, "aio.yaml", "controller-0")
-	if _, err := NodeDeviceXML(inv, &lab.Device{Address: lab.Address{Bus: 0x99}}); err == nil || !strings.Contains(err.Error(), "0000:99:00.0 is not in the inventory") {
+	topo, err := HostPCITopology(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NodeDeviceXML(inv, topo, &lab.Device{Address: lab.Address{Bus: 0x99}}); err == nil || !strings.Contains(err.Error(), "0000:99:00.0 is not in the inventory") {
 		t.Errorf("unknown device: error = %v", err)
 	}
 	d := *device(t, inv, "0000:3d:00.0")
 	d.VendorID = "zz"
-	if _, err := NodeDeviceXML(inv, &d); err == nil || !strings.Contains(err.Error(), `vendor_id "zz"`) {
+	if _, err := NodeDeviceXML(inv, topo, &d); err == nil || !strings.Contains(err.Error(), `vendor_id "zz"`) {
 		t.Errorf("bad vendor: error = %v", err)
 	}
-	if _, err := NodeDeviceXML(inv, nil); err == nil {
+	if _, err := NodeDeviceXML(inv, topo, nil); err == nil {
 		t.Error("nil device: no error")
+	}
+	if _, err := NodeDeviceXML(inventory(t, "multi.yaml", "worker-2"), topo, &d); err == nil || !strings.Contains(err.Error(), "not the inventory's") {
+		t.Errorf("another host's topology: error = %v", err)
 	}
 }
 
@@ -544,5 +558,71 @@ func TestCapabilitiesCellOverTwoSockets(t *testing.T) {
 	}
 	if len(cells) != 1 || len(sockets) != 2 {
 		t.Errorf("%d cells, cell 0 on sockets %v; want one cell on sockets 0 and 1", len(cells), sockets)
+	}
+}
+
+func TestHostPCITopology(t *testing.T) {
+	aio := inventory(t, "aio.yaml", "controller-0")
+	topo, err := HostPCITopology(aio)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, b := range topo.Bridges {
+		node := "-"
+		if b.NUMANode != nil {
+			node = strconv.Itoa(*b.NUMANode)
+		}
+		got = append(got, fmt.Sprintf("%s port=%v bus=%02x node=%s group=%d", b.Address, b.RootPort, b.Secondary, node, b.IOMMUGroup))
+	}
+	want := []string{
+		"0000:00:00.0 port=false bus=00 node=- group=58",
+		"0000:00:01.0 port=true bus=3d node=0 group=59",
+		"0000:00:01.1 port=true bus=85 node=1 group=60",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("bridges:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for addr, parent := range map[string]string{"0000:3d:00.0": "pci_0000_00_01_0", "0000:3d:01.7": "pci_0000_00_01_0", "0000:85:01.0": "pci_0000_00_01_1"} {
+		if p := topo.Parent(device(t, aio, addr)); p != parent {
+			t.Errorf("parent of %s = %s, want %s", addr, p, parent)
+		}
+	}
+	golden(t, "nodedev-rootport.xml", BridgeXML(topo.Bridges[1]))
+	var dev libvirtxml.NodeDevice
+	if err := dev.Unmarshal(BridgeXML(topo.Bridges[1])); err != nil || dev.Parent != ComputerDevice || dev.Capability.PCI == nil || dev.Capability.PCI.Class != "0x060400" {
+		t.Errorf("root port = %+v, %v", dev, err)
+	}
+
+	// Bus-0 devices hang off computer, and root ports skip the slots the lab's own devices use.
+	node := 1
+	inv := &lab.HostInventory{Host: &lab.Host{Name: "h"}, Devices: []lab.Device{
+		{Address: lab.Address{Slot: 1}, IOMMUGroup: 3},
+		{Address: lab.Address{Bus: 0x17}, NUMANode: &node, IOMMUGroup: 4},
+		{Address: lab.Address{Bus: 0x18}, IOMMUGroup: 5},
+		{Address: lab.Address{Domain: 1, Bus: 2}, IOMMUGroup: 6},
+	}}
+	topo, err = HostPCITopology(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parents := []string{"computer", "pci_0000_00_01_1", "pci_0000_00_01_2", "pci_0001_00_01_0"}
+	for i := range inv.Devices {
+		if p := topo.Parent(&inv.Devices[i]); p != parents[i] {
+			t.Errorf("parent of %s = %s, want %s", inv.Devices[i].Address, p, parents[i])
+		}
+	}
+	if len(topo.Bridges) != 5 || topo.Bridges[0].IOMMUGroup != 7 {
+		t.Errorf("bridges = %+v, want 2 host bridges and 3 root ports, groups after the lab's", topo.Bridges)
+	}
+}
+
+func TestHostPCITopologyFull(t *testing.T) {
+	inv := &lab.HostInventory{Host: &lab.Host{Name: "h"}}
+	for bus := uint(1); bus <= maxRootPorts+1; bus++ {
+		inv.Devices = append(inv.Devices, lab.Device{Address: lab.Address{Bus: bus}})
+	}
+	if _, err := HostPCITopology(inv); err == nil || !strings.Contains(err.Error(), "more buses than bus 0 has root port functions") {
+		t.Errorf("error = %v", err)
 	}
 }
