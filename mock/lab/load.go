@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/hwcert/hwcert/config/vocab"
+	"github.com/hwcert/hwcert/mock/chaos"
 	"github.com/hwcert/hwcert/mock/cpuset"
 )
 
@@ -135,6 +136,9 @@ func (l *Lab) Validate() error {
 		if err := CheckFault(f); err != nil {
 			add(fmt.Errorf("faults: %w", err))
 		}
+	}
+	if _, err := chaos.Parse(l.Chaos); err != nil {
+		add(fmt.Errorf("chaos: %w", err))
 	}
 	if len(l.Hosts) == 0 {
 		add(errors.New("hosts: a lab needs at least one compute host"))
