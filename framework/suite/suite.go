@@ -194,7 +194,7 @@ func setupProcess1(ctx SpecContext) []byte {
 
 	cfg, err := config.Load(b.ConfigFile)
 	Expect(err).NotTo(HaveOccurred(), "loading the harness config")
-	cloud, err := openstack.New(ctx, cfg)
+	cloud, err := openstack.New(ctx, cfg, openstack.WithRetryReporter(reportRetry))
 	Expect(err).NotTo(HaveOccurred(), "connecting to the cloud")
 	swept, err := cloud.Sweep(ctx, cfg.NamePrefix, cfg.Timeouts.SweepAfter.Duration)
 	Expect(err).NotTo(HaveOccurred(), "sweeping leftovers of earlier runs (prefix %q, older than %s)", cfg.NamePrefix, cfg.Timeouts.SweepAfter)
@@ -228,7 +228,7 @@ func connect(ctx context.Context, b bootstrap) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	cloud, err := openstack.New(ctx, cfg)
+	cloud, err := openstack.New(ctx, cfg, openstack.WithRetryReporter(reportRetry))
 	if err != nil {
 		return nil, err
 	}
