@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"os"
 	"path"
 	"regexp"
 	"slices"
@@ -29,7 +28,7 @@ var (
 
 // Load reads and validates a lab file. Errors name the file and the offending field.
 func Load(file string) (*Lab, error) {
-	data, err := os.ReadFile(file)
+	data, err := readLabFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
@@ -39,6 +38,9 @@ func Load(file string) (*Lab, error) {
 // Parse reads and validates a lab from YAML; name is used in error messages.
 func Parse(name string, data []byte) (*Lab, error) {
 	var l Lab
+	if err := oneDocument(data); err != nil {
+		return nil, fmt.Errorf("lab %s: %w", name, err)
+	}
 	if err := yaml.UnmarshalStrict(data, &l); err != nil {
 		return nil, fmt.Errorf("lab %s: %w", name, err)
 	}

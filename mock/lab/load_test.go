@@ -1,8 +1,10 @@
 package lab
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/hwcert/hwcert/config/vocab"
@@ -73,6 +75,23 @@ func TestBadLabErrorsNameFieldAndValue(t *testing.T) {
 		_, err := Parse("bad.yaml", []byte(c.yaml))
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "bad.yaml") {
 			t.Errorf("Parse(%q) error = %v, want it to mention bad.yaml and %q", c.yaml, err, c.want)
+		}
+	}
+}
+
+func TestLoadRefusesNonRegularOversizedAndTwoDocuments(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	two := filepath.Join(dir, "two.yaml")
+	if err := os.WriteFile(two, []byte("name: a\n---\nname: b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{fifo: "not a regular file", "/dev/zero": "not a regular file", two: "second YAML document"} {
+		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Load(%s): %v; want %q", path, err, want)
 		}
 	}
 }
