@@ -48,25 +48,22 @@ func (c *Client) serverNamed(ctx context.Context, name string) (*servers.Server,
 		return nil, err
 	}
 	all, err := servers.ExtractServers(pages)
-	if err != nil {
-		return nil, err
-	}
-	for i := range all {
-		if all[i].Name == name {
-			return &all[i], nil
-		}
-	}
-	return nil, nil
+	return named(all, err, name, func(s servers.Server) string { return s.Name })
 }
 
 // flavorNamed finds the flavor with this name, nil when there is none.
 func (c *Client) flavorNamed(ctx context.Context, name string) (*flavors.Flavor, error) {
 	all, err := c.Flavors(ctx)
+	return named(all, err, name, func(f flavors.Flavor) string { return f.Name })
+}
+
+// named picks the item called name from a listing (nil when none is).
+func named[T any](all []T, err error, name string, nameOf func(T) string) (*T, error) {
 	if err != nil {
 		return nil, err
 	}
 	for i := range all {
-		if all[i].Name == name {
+		if nameOf(all[i]) == name {
 			return &all[i], nil
 		}
 	}
