@@ -11,7 +11,7 @@ BROWSERCHECK := framework/report/browsercheck
 # The browser check drives Debian's chromium (no browser download) with playwright-core from npm.
 BROWSER_CMDS := chromium:chromium node:nodejs npm:npm
 
-.PHONY: all deps deps-browser build test unit e2e suites faults lint conformance browser reference bench bench-lab fuzz clean
+.PHONY: all deps deps-browser build test unit e2e suites faults soak lint conformance browser reference bench bench-lab fuzz clean
 
 all: build
 
@@ -76,6 +76,12 @@ suites: build
 faults: build
 	$(GO) test -count=1 -tags faultmatrix -timeout 20m ./cmd/hwcert/ -run TestFaultMatrix
 
+# 20 runs of the default lab behind a mock whose plumbing fails (a random mix of --chaos faults,
+# some runs interrupted): no verdict changes, nothing is left, the mock never crashes. Each run
+# prints its seed and faults.
+soak: build
+	$(GO) test -count=1 -tags soak -timeout 10m -v ./cmd/hwcert/ -run '^TestSoak$$'
+
 # Real clients (openstack CLI, virsh) against `hwcert mock`.
 conformance: build
 	$(GO) test -count=1 -tags conformance -timeout 10m ./mock/conformance/
@@ -95,7 +101,7 @@ browser: build deps-browser
 reference: build
 	$(GO) test -count=1 -tags 'conformance reference' -timeout 10m -run '^TestRealLibvirtd' ./mock/conformance/
 
-test: lint unit suites faults conformance reference browser
+test: lint unit suites faults soak conformance reference browser
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -62,7 +62,7 @@ var libvirtSchemes = []string{
 
 // Load reads and validates a harness configuration file.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadYAMLFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	. "github.com/onsi/ginkgo/v2"
-	. "github.com/onsi/gomega"
 
 	"github.com/hwcert/hwcert/framework/extraspecs"
 	"github.com/hwcert/hwcert/framework/openstack"
@@ -32,15 +31,25 @@ func (f *Framework) Boot(ctx context.Context, fl *Flavor, opts ...BootOption) (*
 	})
 	if err != nil {
 		f.skipIfOptionalAliasUndefined(err)
+		if IsLabError(err) {
+			FailLab(err, "creating a server of flavor %s", fl.Name)
+		}
 		return nil, err
 	}
 	id := srv.ID
-	DeferCleanup(func(ctx context.Context) error { return f.Cloud.DeleteServer(ctx, id) }, NodeTimeout(f.cleanupTimeout()))
+	DeferCleanup(func(ctx context.Context) {
+		expectNoError(f.Cloud.DeleteServer(ctx, id), "deleting server %s", id)
+	}, NodeTimeout(f.cleanupTimeout()))
 	f.track(srv)
 	booted, err := f.Cloud.WaitForBoot(ctx, id)
 	if booted != nil {
 		f.track(booted)
 		srv = booted
+	}
+	// A boot that stuck, or failed in spawn rather than for want of a host, says nothing about
+	// the request: no spec may read it as a verdict.
+	if IsLabError(err) {
+		FailLab(err, "booting server %s of flavor %s (extra specs %v)", id, fl.Name, fl.ExtraSpecs)
 	}
 	return srv, err
 }
@@ -51,7 +60,7 @@ func (f *Framework) Boot(ctx context.Context, fl *Flavor, opts ...BootOption) (*
 func (f *Framework) BootActive(ctx context.Context, fl *Flavor, opts ...BootOption) *servers.Server {
 	GinkgoHelper()
 	srv, err := f.Boot(ctx, fl, opts...)
-	Expect(err).NotTo(HaveOccurred(), "booting a server of flavor %s (extra specs %v)%s", fl.Name, fl.ExtraSpecs, f.whyNoValidHost(err, fl, opts))
+	expectNoError(err, "booting a server of flavor %s (extra specs %v)%s", fl.Name, fl.ExtraSpecs, f.whyNoValidHost(err, fl, opts))
 	return srv
 }
 

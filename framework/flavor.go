@@ -66,7 +66,7 @@ func (fl *Flavor) RequestUnder(reading string) verify.Request {
 func (f *Framework) CreateFlavor(ctx context.Context, opts ...FlavorOption) *Flavor {
 	GinkgoHelper()
 	fl, err := f.TryCreateFlavor(ctx, opts...)
-	Expect(err).NotTo(HaveOccurred(), "creating flavor with extra specs %v", fl.ExtraSpecs)
+	expectNoError(err, "creating flavor with extra specs %v", fl.ExtraSpecs)
 	return fl
 }
 
@@ -90,7 +90,9 @@ func (f *Framework) TryCreateFlavor(ctx context.Context, opts ...FlavorOption) (
 		return fl, err
 	}
 	fl.ID = created.ID
-	DeferCleanup(func(ctx context.Context) error { return f.Cloud.DeleteFlavor(ctx, fl.ID) }, NodeTimeout(f.cleanupTimeout()))
+	DeferCleanup(func(ctx context.Context) {
+		expectNoError(f.Cloud.DeleteFlavor(ctx, fl.ID), "deleting flavor %s", fl.ID)
+	}, NodeTimeout(f.cleanupTimeout()))
 	// What the verdict expects comes from what Nova answers it stored (the flavor is new, so
 	// that is all its extra specs), not from what the spec meant to set.
 	stored, err := cloud.SetExtraSpecs(ctx, fl.ID, o.specs)

@@ -72,6 +72,7 @@ func (f *Framework) beforeEach() {
 	f.servers, f.names = nil, 0
 	f.mu.Unlock()
 	DeferOnFailure(f.captureEvidence, NodeTimeout(2*time.Minute))
+	guardRetries()
 }
 
 // Catalog is the device catalog the spec tree is built from; call it inside a Describe body.
@@ -98,7 +99,7 @@ func (f *Framework) cleanupTimeout() time.Duration { return f.Cloud.DeleteTimeou
 func (f *Framework) Inspect(ctx context.Context, srv *servers.Server) *placement.Placement {
 	GinkgoHelper()
 	p, err := f.placement(ctx, srv)
-	Expect(err).NotTo(HaveOccurred())
+	expectNoError(err, "inspecting server %s", srv.ID)
 	return p
 }
 
@@ -128,7 +129,7 @@ func (f *Framework) placement(ctx context.Context, srv *servers.Server) (*placem
 func (f *Framework) ServersNamed(ctx context.Context) []string {
 	GinkgoHelper()
 	all, err := f.Cloud.Servers(ctx)
-	Expect(err).NotTo(HaveOccurred(), "listing servers")
+	expectNoError(err, "listing servers")
 	var out []string
 	for _, s := range all {
 		if strings.HasPrefix(s.Name, f.UniqueName+"-") {

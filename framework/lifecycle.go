@@ -44,7 +44,7 @@ func (f *Framework) settled(srv *servers.Server, err error) func(what string, ar
 		if srv != nil {
 			f.track(srv)
 		}
-		Expect(err).NotTo(HaveOccurred(), append([]any{what}, args...)...)
+		expectNoError(err, what, args...)
 		return srv
 	}
 }

@@ -61,13 +61,10 @@ func startLab(t testing.TB, labFile string, mutate ...func(*mock.Options)) *labC
 			t.Errorf("mock.Close: %v", err)
 		}
 	})
-	ao, eo, tlsConfig, err := clouds.Parse(clouds.WithLocations(m.CloudsFile()), clouds.WithCloudName(mock.CloudName))
+	pc := startLabLogin(t, m)
+	_, eo, _, err := clouds.Parse(clouds.WithLocations(m.CloudsFile()), clouds.WithCloudName(mock.CloudName))
 	if err != nil {
 		t.Fatalf("clouds.Parse(%s): %v", m.CloudsFile(), err)
-	}
-	pc, err := gconfig.NewProviderClient(ctx, ao, gconfig.WithTLSConfig(tlsConfig))
-	if err != nil {
-		t.Fatalf("authenticating with %s: %v", m.CloudsFile(), err)
 	}
 	compute, err := openstack.NewComputeV2(pc, eo)
 	if err != nil {
@@ -79,6 +76,20 @@ func startLab(t testing.TB, labFile string, mutate ...func(*mock.Options)) *labC
 		t.Fatalf("image client: %v", err)
 	}
 	return &labClient{t: t, m: m, provider: pc, compute: compute, image: image}
+}
+
+// startLabLogin authenticates with the clouds.yaml the mock wrote.
+func startLabLogin(t testing.TB, m *mock.Mock) *gophercloud.ProviderClient {
+	t.Helper()
+	ao, _, tlsConfig, err := clouds.Parse(clouds.WithLocations(m.CloudsFile()), clouds.WithCloudName(mock.CloudName))
+	if err != nil {
+		t.Fatalf("clouds.Parse(%s): %v", m.CloudsFile(), err)
+	}
+	pc, err := gconfig.NewProviderClient(context.Background(), ao, gconfig.WithTLSConfig(tlsConfig))
+	if err != nil {
+		t.Fatalf("authenticating with %s: %v", m.CloudsFile(), err)
+	}
+	return pc
 }
 
 // at returns a copy of the compute client speaking another microversion.

@@ -22,6 +22,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/hwcert/hwcert/config"
+	"github.com/hwcert/hwcert/mock/chaos"
 	"github.com/hwcert/hwcert/mock/cloud"
 	"github.com/hwcert/hwcert/mock/lab"
 	"github.com/hwcert/hwcert/mock/libvirtd"
@@ -52,6 +53,10 @@ type Options struct {
 	Addr string
 	// Faults are added to the lab's own faults (names from vocab.Faults).
 	Faults []string
+	// Chaos are plumbing faults added to the lab's own chaos list (package mock/chaos). They
+	// start once the lab is up, or with DeferChaos when the caller calls Chaos().Arm().
+	Chaos      []string
+	DeferChaos bool
 	// LibvirtTCP serves each fake libvirtd on 127.0.0.1:PORT instead of a unix socket.
 	LibvirtTCP bool
 	// BootLatency, when set, overrides the lab's boot_latency.
@@ -71,6 +76,7 @@ type Mock struct {
 	httpSrv    *http.Server
 	cloud      *cloud.Cloud
 	sched      *scheduler.Scheduler
+	chaos      *chaos.Set
 	daemons    []*libvirtd.Server
 	uris       map[string]string
 	sockets    []string
@@ -85,7 +91,7 @@ type Mock struct {
 // Start brings a lab up and returns once every endpoint accepts connections and the state files
 // are written. Close stops it. Only loopback addresses are accepted: the mock has a single
 // generated admin password and no TLS, and is not meant to be reachable from elsewhere.
-func Start(ctx context.Context, opts Options) (m *Mock, err error) {
+func Start(ctx context.Context, opts Options) (*Mock, error) {
 	if opts.Lab == nil {
 		return nil, errors.New("mock: Options.Lab is nil")
 	}
@@ -103,6 +109,10 @@ func Start(ctx context.Context, opts Options) (m *Mock, err error) {
 	if err != nil {
 		return nil, err
 	}
+	chaosSet, err := chaos.Parse(append(slices.Clone(opts.Lab.Chaos), opts.Chaos...))
+	if err != nil {
+		return nil, fmt.Errorf("mock: %w", err)
+	}
 	dir, err := filepath.Abs(opts.StateDir)
 	if err != nil {
 		return nil, fmt.Errorf("mock: state dir %s: %w", opts.StateDir, err)
@@ -114,7 +124,7 @@ func Start(ctx context.Context, opts Options) (m *Mock, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	m = &Mock{
+	m := &Mock{
 		lab:        opts.Lab,
 		stateDir:   dir,
 		log:        log,
@@ -123,30 +133,37 @@ func Start(ctx context.Context, opts Options) (m *Mock, err error) {
 		serveErr:   make(chan error, 1+len(opts.Lab.Hosts)),
 		cloudsPath: filepath.Join(dir, CloudsFile),
 		configPath: filepath.Join(dir, ConfigFile),
+		chaos:      chaosSet,
 	}
-	// The returns below set m to nil before this runs: close what was started through started.
-	started := m
-	defer func() {
-		if err != nil {
-			_ = started.Close()
-			m = nil
-		}
-	}()
+	// Whatever fails from here (a listener that cannot be created, a signal during the start),
+	// what was started is stopped again.
+	if err := m.start(ctx, opts, addr, faults); err != nil {
+		return nil, errors.Join(err, m.Close())
+	}
+	if !opts.DeferChaos {
+		m.chaos.Arm()
+	}
+	log.Debug("mock lab ready", "lab", opts.Lab.Name, "auth_url", m.AuthURL(), "clouds_yaml", m.cloudsPath, "config", m.configPath, "chaos", chaosSet.String())
+	return m, nil
+}
+
+func (m *Mock) start(ctx context.Context, opts Options, addr string, faults []string) error {
+	log := m.log
 	// Files from an earlier run would point at dead endpoints until the new ones are written.
 	for _, f := range []string{m.cloudsPath, m.configPath} {
 		if rmErr := os.Remove(f); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
-			return nil, fmt.Errorf("mock: removing stale %s: %w", f, rmErr)
+			return fmt.Errorf("mock: removing stale %s: %w", f, rmErr)
 		}
 	}
 
 	invs, err := opts.Lab.Inventories()
 	if err != nil {
-		return nil, fmt.Errorf("mock: lab %s: %w", opts.Lab.Name, err)
+		return fmt.Errorf("mock: lab %s: %w", opts.Lab.Name, err)
 	}
 	lab.ApplyFaults(invs, faults)
 	m.sched, err = scheduler.New(opts.Lab, scheduler.Options{Faults: faults})
 	if err != nil {
-		return nil, fmt.Errorf("mock: scheduler: %w", err)
+		return fmt.Errorf("mock: scheduler: %w", err)
 	}
 	m.cloud, err = cloud.New(cloud.Options{
 		Lab:         opts.Lab,
@@ -154,22 +171,31 @@ func Start(ctx context.Context, opts Options) (m *Mock, err error) {
 		Scheduler:   m.sched,
 		DomainXML:   renderDomain,
 		BootLatency: opts.BootLatency,
+		BootFault:   m.bootFault,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("mock: %w", err)
+		return fmt.Errorf("mock: %w", err)
 	}
-	api, err := openstack.New(openstack.Options{Cloud: m.cloud, Credentials: m.creds, Logger: log})
-	if err != nil {
-		return nil, fmt.Errorf("mock: %w", err)
-	}
-
 	var lc net.ListenConfig
-	m.httpLn, err = lc.Listen(ctx, "tcp", addr)
+	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("mock: listen on %s: %w", addr, err)
+		return fmt.Errorf("mock: listen on %s: %w", addr, err)
 	}
+	m.httpLn = limitListener(ln, maxHTTPConns)
 	m.baseURL = "http://" + m.httpLn.Addr().String()
-	m.httpSrv = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second}
+	api, err := openstack.New(openstack.Options{Cloud: m.cloud, Credentials: m.creds, Logger: log, BaseURL: m.baseURL, Chaos: m.chaos})
+	if err != nil {
+		return fmt.Errorf("mock: %w", err)
+	}
+	// A client that opens connections and sends nothing, or sends slowly, must not hold the
+	// mock's memory or its goroutines for long.
+	m.httpSrv = &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
 	go func() {
 		if err := m.httpSrv.Serve(m.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.serveErr <- fmt.Errorf("mock: HTTP server: %w", err)
@@ -178,17 +204,13 @@ func Start(ctx context.Context, opts Options) (m *Mock, err error) {
 
 	for _, h := range opts.Lab.Hosts {
 		if err := m.startDaemon(ctx, h.Name, invs[h.Name], opts.LibvirtTCP); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if err := m.waitReady(ctx); err != nil {
-		return nil, err
+		return err
 	}
-	if err := m.writeFiles(); err != nil {
-		return nil, err
-	}
-	log.Debug("mock lab ready", "lab", opts.Lab.Name, "auth_url", m.AuthURL(), "clouds_yaml", m.cloudsPath, "config", m.configPath)
-	return m, nil
+	return m.writeFiles()
 }
 
 func (m *Mock) startDaemon(ctx context.Context, host string, inv *lab.HostInventory, tcp bool) error {
@@ -314,6 +336,22 @@ func (m *Mock) Close() error {
 	})
 	return m.closeErr
 }
+
+// bootFault is the cloud's hook for the stuck and boot-error faults.
+func (m *Mock) bootFault(serverID string) (stuck bool, fault string) {
+	if m.chaos.Fire(chaos.Stuck) {
+		return true, ""
+	}
+	if m.chaos.Fire(chaos.BootError) {
+		// What Nova records when libvirt fails to start the guest (nova/virt/libvirt/driver.py
+		// _create_guest re-raising libvirtError).
+		return false, "internal error: process exited while connecting to monitor: qemu-system-x86_64: -device vfio-pci: vfio: error getting device from group: Device or resource busy"
+	}
+	return false, ""
+}
+
+// Chaos is the mock's plumbing-fault set, for its seed and the count of faults injected.
+func (m *Mock) Chaos() *chaos.Set { return m.chaos }
 
 // Err returns a channel that receives an error if an endpoint stops serving unexpectedly.
 func (m *Mock) Err() <-chan error { return m.serveErr }

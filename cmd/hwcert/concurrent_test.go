@@ -70,8 +70,3 @@ func TestConcurrentRunsOnOneLab(t *testing.T) {
 		t.Errorf("servers left on the lab: %v (%v)", left, err)
 	}
 }
-
-func tail(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}

@@ -14,7 +14,7 @@ import (
 
 // finishRun reads the run's (merged) JSON report and prints the end of the run: the counts, the
 // failures, the skips by reason, and the wall time next to the lab's bound.
-func finishRun(w io.Writer, jsonPath string, wall time.Duration, procs int) error {
+func finishRun(w io.Writer, jsonPath string, wall time.Duration, procs, retryLabErrors int) error {
 	data, err := os.ReadFile(jsonPath)
 	if err != nil {
 		return fmt.Errorf("reading the run's report: %w", err)
@@ -28,6 +28,7 @@ func finishRun(w io.Writer, jsonPath string, wall time.Duration, procs int) erro
 	}
 	r := reports[0]
 	summarize(w, r)
+	classify(r).print(w, retryLabErrors)
 	b, err := runBound(r, labHosts(r))
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/mock"
+	"github.com/hwcert/hwcert/mock/chaos"
 	"github.com/hwcert/hwcert/mock/lab"
 )
 
@@ -38,7 +39,7 @@ func faultNames() string {
 func newMockCommand() *cobra.Command {
 	var (
 		labFile, stateDir, addr string
-		faults                  []string
+		faults, chaosSpecs      []string
 		libvirtTCP              bool
 		bootLatency             time.Duration
 	)
@@ -60,7 +61,10 @@ Use them with:
   hwcert run --config DIR/hwcert.yaml
 
 Faults (--fault, repeatable; added to the lab's own "faults"):
-` + faultsUsage(),
+` + faultsUsage() + `
+Plumbing faults (--chaos, repeatable; added to the lab's own "chaos"). RATE is a share (0.1,
+10%) or a count of first events (3x); the seed is printed, and seed:N replays a run:
+` + chaos.Usage(),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := lab.Load(labFile)
@@ -72,6 +76,7 @@ Faults (--fault, repeatable; added to the lab's own "faults"):
 				StateDir:   stateDir,
 				Addr:       addr,
 				Faults:     faults,
+				Chaos:      chaosSpecs,
 				LibvirtTCP: libvirtTCP,
 				Logger:     slog.Default(),
 			}
@@ -84,6 +89,11 @@ Faults (--fault, repeatable; added to the lab's own "faults"):
 			ctx := cmd.Context()
 			m, err := mock.Start(ctx, opts)
 			if err != nil {
+				if ctx.Err() != nil {
+					// Interrupted while starting: what was started is stopped; nothing failed.
+					slog.Default().Info("stopped while starting", "reason", context.Cause(ctx))
+					return nil
+				}
 				return err
 			}
 			log := slog.Default()
@@ -92,6 +102,10 @@ Faults (--fault, repeatable; added to the lab's own "faults"):
 				log.Info("libvirtd", "host", h.Name, "uri", m.LibvirtURI(h.Name))
 			}
 			log.Info("wrote", "clouds_yaml", m.CloudsFile(), "config", m.ConfigFile())
+			if c := m.Chaos(); len(l.Chaos)+len(chaosSpecs) > 0 {
+				log.Info("chaos", "faults", c.String())
+				defer func() { log.Info("chaos injected", "counts", fmt.Sprint(c.Fired())) }()
+			}
 			var serveErr error
 			select {
 			case <-ctx.Done():
@@ -110,6 +124,7 @@ Faults (--fault, repeatable; added to the lab's own "faults"):
 	f.StringVar(&stateDir, "state-dir", "", "directory for clouds.yaml, hwcert.yaml and the libvirt sockets")
 	f.StringVar(&addr, "addr", "127.0.0.1:0", "loopback HOST:PORT of the HTTP endpoints")
 	f.StringArrayVar(&faults, "fault", nil, "inject a fault (repeatable): "+faultNames())
+	f.StringArrayVar(&chaosSpecs, "chaos", nil, "inject a plumbing fault (repeatable), e.g. api-5xx:0.05, api-slow:10%:2s, seed:42")
 	f.BoolVar(&libvirtTCP, "libvirt-tcp", false, "serve each libvirtd on 127.0.0.1:PORT (qemu+tcp) instead of a unix socket")
 	f.DurationVar(&bootLatency, "boot-latency", 0, "time a server stays in BUILD (default: the lab's boot_latency)")
 	_ = cmd.MarkFlagRequired("lab")

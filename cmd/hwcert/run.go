@@ -61,11 +61,12 @@ func (t *testingT) Fail() { t.failed = true }
 func newRunCommand() *cobra.Command {
 	var (
 		configFile, labelFilter, reportDir, labName string
-		faults, cards                               []string
+		faults, cards, chaosSpecs                   []string
 		timeout, bootLatency                        time.Duration
 		dryRun, verbose, skipPreflight, noColor     bool
 		procsFlag                                   string
 		worker                                      workerFlags
+		retryLabErrors                              int
 	)
 	cmd := &cobra.Command{
 		Use:   "run [--config FILE] [--label-filter EXPR] [--report-dir DIR]",
@@ -92,8 +93,8 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			latencySet := cmd.Flags().Changed("mock-boot-latency")
-			if configFile != "" && (labName != "" || len(faults) > 0 || latencySet) {
-				return usageErr("--config names a lab to test; --lab, --mock-fault and --mock-boot-latency configure the embedded mock and cannot be combined with it")
+			if configFile != "" && (labName != "" || len(faults) > 0 || len(chaosSpecs) > 0 || latencySet) {
+				return usageErr("--config names a lab to test; --lab, --mock-fault, --mock-chaos and --mock-boot-latency configure the embedded mock and cannot be combined with it")
 			}
 			if bootLatency < 0 {
 				return usageErr("--mock-boot-latency %s: expected a non-negative duration", bootLatency)
@@ -132,7 +133,10 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			if err != nil {
 				return err
 			}
-			opts := suite.Options{ConfigFile: configFile, Lab: labName, Faults: faults, Cards: cards}
+			if err := checkMockChaos(chaosSpecs); err != nil {
+				return err
+			}
+			opts := suite.Options{ConfigFile: configFile, Lab: labName, Faults: faults, Chaos: chaosSpecs, Cards: cards}
 			if latencySet {
 				opts.BootLatency = &bootLatency
 			}
@@ -141,6 +145,12 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			suiteConfig.Timeout = timeout
 			// A spec stuck this long reports where it is and what it waits for (its last step).
 			suiteConfig.PollProgressAfter, suiteConfig.PollProgressInterval = time.Minute, time.Minute
+			if err := checkRunBounds(timeout, retryLabErrors); err != nil {
+				return err
+			}
+			// A spec that failed as a lab error runs again; one that failed on a verdict repeats
+			// its failure (framework.guardRetries), so a flaky verdict gets no second chance.
+			suiteConfig.FlakeAttempts = retryLabErrors + 1
 			// The options choose the catalog the spec tree is built from.
 			suite.SetOptions(opts)
 			if dryRun {
@@ -194,7 +204,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 				if err != nil {
 					return err
 				}
-				return finish(out, junitPath, reporterConfig.JSONReport, absReports, time.Since(start), procs, ok)
+				return finish(out, junitPath, reporterConfig.JSONReport, absReports, time.Since(start), procs, retryLabErrors, ok)
 			}
 
 			opts.ReportDir = absReports
@@ -212,6 +222,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 					OmitLeafNodeType:          true,
 				})
 				Expect(err).NotTo(HaveOccurred(), "writing %s", junitPath)
+				Expect(markLabErrors(junitPath, r)).To(Succeed(), "marking the lab errors in %s", junitPath)
 			})
 			reporterConfig.SilenceSkips = !verbose
 			reporterConfig.Verbose = verbose
@@ -233,7 +244,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 				}
 				return nil
 			}
-			return finish(out, junitPath, reporterConfig.JSONReport, absReports, time.Since(start), 1, passed)
+			return finish(out, junitPath, reporterConfig.JSONReport, absReports, time.Since(start), 1, retryLabErrors, passed)
 		},
 	}
 	f := cmd.Flags()
@@ -244,7 +255,9 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 	f.DurationVar(&bootLatency, "mock-boot-latency", 0, "embedded mock only: how long servers stay in BUILD (default: the lab's boot_latency)")
 	f.StringArrayVar(&cards, "card", nil, "run only the specs that certify this catalog alias and put its verdict first (repeatable)")
 	f.StringArrayVar(&faults, "mock-fault", nil, "embedded mock only: inject a fault (repeatable): "+faultNames())
-	f.DurationVar(&timeout, "timeout", 2*time.Hour, "bound on the whole run")
+	f.StringArrayVar(&chaosSpecs, "mock-chaos", nil, "embedded mock only: inject a plumbing fault (repeatable; see hwcert mock --help), e.g. api-5xx:0.05, seed:42")
+	f.DurationVar(&timeout, "timeout", 2*time.Hour, "bound on the whole run (positive)")
+	f.IntVar(&retryLabErrors, "retry-lab-errors", 0, "run a spec that failed as a lab error (the lab's plumbing, not a verdict) up to N more times")
 	f.BoolVar(&dryRun, "dry-run", false, "list the specs the filter selects, with their labels, without running them or writing anything")
 	f.BoolVar(&skipPreflight, "skip-preflight", false, "with --config: start without the checks of hwcert preflight")
 	f.BoolVar(&verbose, "spec-verbose", false, "print every spec as it runs, including skipped ones")
@@ -255,9 +268,9 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 }
 
 // finish prints the end of a run, writes the certification bundle and gives the exit code.
-func finish(out io.Writer, junitPath, jsonPath, reportDir string, wall time.Duration, procs int, passed bool) error {
+func finish(out io.Writer, junitPath, jsonPath, reportDir string, wall time.Duration, procs, retryLabErrors int, passed bool) error {
 	fmt.Fprintf(out, "hwcert: wrote %s and %s\n", junitPath, jsonPath)
-	if err := finishRun(out, jsonPath, wall, procs); err != nil {
+	if err := finishRun(out, jsonPath, wall, procs, retryLabErrors); err != nil {
 		return err
 	}
 	if err := writeBundle(out, reportDir); err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/hwcert/hwcert/config"
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/config/yamlpos"
 	"github.com/hwcert/hwcert/fixtures/devices"
@@ -130,7 +131,7 @@ func Load(pathOrDir string) (*Catalog, error) {
 		return nil, fmt.Errorf("device catalog: %w", err)
 	}
 	if !st.IsDir() {
-		data, err := os.ReadFile(pathOrDir)
+		data, err := config.ReadYAMLFile(pathOrDir)
 		if err != nil {
 			return nil, fmt.Errorf("device catalog: %w", err)
 		}
@@ -159,7 +160,16 @@ func loadDir(fsys fs.FS, dir, display string) (*Catalog, error) {
 		if de.IsDir() || !(strings.HasSuffix(de.Name(), ".yaml") || strings.HasSuffix(de.Name(), ".yml")) {
 			continue
 		}
+		if !de.Type().IsRegular() {
+			return nil, fmt.Errorf("device catalog %s: %s is not a regular file", display, de.Name())
+		}
 		data, err := fs.ReadFile(fsys, path.Join(dir, de.Name()))
+		if err == nil && len(data) > config.MaxFileSize {
+			err = fmt.Errorf("%s: larger than %d bytes", de.Name(), config.MaxFileSize)
+		}
+		if err == nil {
+			err = config.SingleDocument(data)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("device catalog %s: %w", display, err)
 		}

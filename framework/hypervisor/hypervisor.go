@@ -5,7 +5,10 @@
 //
 // One connection per host is opened on first use and reused; calls are serialised per host
 // because a libvirt connection shared between goroutines gives no ordering guarantee for the
-// objects it hands out, and the harness makes few calls per spec.
+// objects it hands out, and the harness makes few calls per spec. Every call is bounded: a
+// libvirtd that stops answering (a frozen host, a stalled ssh link) makes the call give up at
+// its context's deadline (or CallTimeout), and the next call gets a new connection, while the
+// cgo call that cannot be cancelled finishes on its own and closes the old one.
 package hypervisor
 
 import (
@@ -14,6 +17,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"libvirt.org/go/libvirt"
 
@@ -46,10 +50,16 @@ type Inspector struct {
 }
 
 type hostConn struct {
-	mu   sync.Mutex // serialises use of conn
+	turn chan struct{} // holds a token while a call uses conn; taken with the caller's context
 	uri  string
 	conn *libvirt.Connect
 }
+
+// CallTimeout bounds a libvirt call whose context has no earlier deadline.
+const CallTimeout = 2 * time.Minute
+
+// errCallAbandoned marks a call given up at its deadline while libvirt had not answered.
+var errCallAbandoned = errors.New("libvirt did not answer in time; the call was abandoned and the connection will be reopened")
 
 // New returns an inspector that opens connections lazily.
 func New(resolve URIResolver) *Inspector {
@@ -70,30 +80,73 @@ func (in *Inspector) withConn(ctx context.Context, host string, fn func(c *libvi
 			in.mu.Unlock()
 			return fmt.Errorf("host %s: %w", host, err)
 		}
-		hc = &hostConn{uri: uri}
+		hc = &hostConn{uri: uri, turn: make(chan struct{}, 1)}
 		in.conns[host] = hc
 	}
 	in.mu.Unlock()
 
-	hc.mu.Lock()
-	defer hc.mu.Unlock()
+	ctx, cancel := context.WithTimeout(ctx, CallTimeout)
+	defer cancel()
+	select {
+	case hc.turn <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("host %s (%s): waiting for the connection, in use by a call libvirt has not answered: %w", host, hc.uri, ctx.Err())
+	}
+	done := make(chan error, 1)
+	go func() { done <- hc.call(fn) }()
+	select {
+	case err := <-done:
+		<-hc.turn
+		if err != nil {
+			return fmt.Errorf("host %s (%s): %w", host, hc.uri, err)
+		}
+		return nil
+	case <-ctx.Done():
+		// The cgo call cannot be interrupted. The connection is retired (its turn stays taken,
+		// so nobody waits on it) and closed once the call returns; the next call opens another.
+		in.mu.Lock()
+		if in.conns[host] == hc {
+			delete(in.conns, host)
+		}
+		in.mu.Unlock()
+		go func() {
+			<-done
+			hc.close()
+		}()
+		return fmt.Errorf("host %s (%s): %w: %w", host, hc.uri, errCallAbandoned, ctx.Err())
+	}
+}
+
+// call runs fn on the connection, opening it (or reopening a dead one: libvirtd restarted, the
+// ssh link dropped) first. Only the holder of the turn calls it.
+func (hc *hostConn) call(fn func(c *libvirt.Connect, uri string) error) error {
 	if hc.conn != nil {
 		if alive, err := hc.conn.IsAlive(); err != nil || !alive {
-			_, _ = hc.conn.Close()
-			hc.conn = nil
+			hc.close()
 		}
 	}
 	if hc.conn == nil {
 		c, err := libvirt.NewConnect(hc.uri)
 		if err != nil {
-			return fmt.Errorf("host %s: connect to libvirt at %s: %w", host, hc.uri, err)
+			return fmt.Errorf("connect to libvirt at %s: %w", hc.uri, err)
 		}
 		hc.conn = c
 	}
-	if err := fn(hc.conn, hc.uri); err != nil {
-		return fmt.Errorf("host %s (%s): %w", host, hc.uri, err)
+	err := fn(hc.conn, hc.uri)
+	if err != nil && IsPlumbing(err) {
+		// A connection that failed mid-call is not reused: the next call reconnects.
+		hc.close()
 	}
-	return nil
+	return err
+}
+
+func (hc *hostConn) close() error {
+	if hc.conn == nil {
+		return nil
+	}
+	_, err := hc.conn.Close()
+	hc.conn = nil
+	return err
 }
 
 // Evidence fetches the domain of a guest (by libvirt name, falling back to the server UUID, which
@@ -260,14 +313,15 @@ func (in *Inspector) Close() error {
 	defer in.mu.Unlock()
 	var errs []error
 	for host, hc := range in.conns {
-		hc.mu.Lock()
-		if hc.conn != nil {
-			if _, err := hc.conn.Close(); err != nil {
+		// A connection whose call is still in flight is closed by that call's end.
+		select {
+		case hc.turn <- struct{}{}:
+			if err := hc.close(); err != nil {
 				errs = append(errs, fmt.Errorf("host %s: close %s: %w", host, hc.uri, err))
 			}
-			hc.conn = nil
+			<-hc.turn
+		default:
 		}
-		hc.mu.Unlock()
 	}
 	in.conns = map[string]*hostConn{}
 	return errors.Join(errs...)

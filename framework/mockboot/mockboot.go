@@ -14,6 +14,7 @@ import (
 
 	"github.com/hwcert/hwcert/fixtures/labs"
 	"github.com/hwcert/hwcert/mock"
+	"github.com/hwcert/hwcert/mock/chaos"
 )
 
 // Options choose the embedded lab.
@@ -24,6 +25,8 @@ type Options struct {
 	// which under the Ginkgo CLI is not the test binary's working directory.
 	BaseDir string
 	Faults  []string
+	// Chaos are plumbing faults (package mock/chaos).
+	Chaos []string
 	// BootLatency, when set, overrides the lab's boot latency.
 	BootLatency *time.Duration
 }
@@ -52,7 +55,7 @@ func Start(ctx context.Context, o Options) (*Lab, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the mock state directory: %w", err)
 	}
-	m, err := mock.Start(context.WithoutCancel(ctx), mock.Options{Lab: l, StateDir: dir, Faults: o.Faults, BootLatency: o.BootLatency})
+	m, err := mock.Start(context.WithoutCancel(ctx), mock.Options{Lab: l, StateDir: dir, Faults: o.Faults, Chaos: o.Chaos, BootLatency: o.BootLatency})
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("starting the embedded mock lab %s (faults %v): %w", l.Name, o.Faults, err)
@@ -69,4 +72,10 @@ func (l *Lab) AuthURL() string { return l.m.AuthURL() }
 // Close stops the lab and removes its state directory.
 func (l *Lab) Close() error {
 	return errors.Join(l.m.Close(), os.RemoveAll(l.dir))
+}
+
+// CheckChaos validates plumbing-fault specs before a run starts.
+func CheckChaos(specs []string) error {
+	_, err := chaos.Parse(specs)
+	return err
 }

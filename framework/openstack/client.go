@@ -7,6 +7,7 @@ package openstack
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -27,12 +28,54 @@ type Client struct {
 	poll          time.Duration
 	bootTimeout   time.Duration
 	deleteTimeout time.Duration
+	retry         *retrySettings
+}
+
+// retrySettings are shared by a client and its copies (WithMicroversion).
+type retrySettings struct {
+	policy RetryPolicy
+	report func(Retry)
+}
+
+// Option configures New.
+type Option func(*retrySettings)
+
+// WithRetryReporter receives every retry and re-authentication, e.g. to put it in the spec's
+// timeline. It is called on the goroutine that made the call.
+func WithRetryReporter(report func(Retry)) Option {
+	return func(r *retrySettings) { r.report = report }
+}
+
+// WithRetryPolicy replaces DefaultRetryPolicy.
+func WithRetryPolicy(p RetryPolicy) Option {
+	return func(r *retrySettings) { r.policy = p }
+}
+
+// retries are the client's settings, or the defaults for a Client built without New (tests).
+func (c *Client) retries() *retrySettings {
+	if c.retry == nil {
+		return &retrySettings{policy: DefaultRetryPolicy}
+	}
+	return c.retry
+}
+
+func (r *retrySettings) emit(rt Retry) {
+	if r.report != nil {
+		r.report(rt)
+	}
 }
 
 // New authenticates against the cloud cfg names (clouds.yaml cloud cfg.Cloud, from
 // cfg.CloudsFile or the standard locations) and prepares a compute client at
 // cfg.ComputeMicroversion.
-func New(ctx context.Context, cfg *config.Config) (*Client, error) {
+//
+// Idempotent calls are retried with bounded backoff when the lab's plumbing fails (see
+// retryTransport), creates are retried once confirmed by name, and an expired token is renewed.
+func New(ctx context.Context, cfg *config.Config, options ...Option) (*Client, error) {
+	rs := &retrySettings{policy: DefaultRetryPolicy}
+	for _, o := range options {
+		o(rs)
+	}
 	opts := []clouds.ParseOption{clouds.WithCloudName(cfg.Cloud)}
 	if cfg.CloudsFile != "" {
 		opts = append(opts, clouds.WithLocations(cfg.CloudsFile))
@@ -43,9 +86,18 @@ func New(ctx context.Context, cfg *config.Config) (*Client, error) {
 	}
 	// The harness runs for a long time; let gophercloud re-authenticate when the token expires.
 	ao.AllowReauth = true
-	pc, err := gconfig.NewProviderClient(ctx, ao, gconfig.WithTLSConfig(tlsCfg))
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.TLSClientConfig = tlsCfg
+	httpClient := http.Client{Transport: &retryTransport{next: base, policy: rs.policy, report: rs.emit}}
+	pc, err := gconfig.NewProviderClient(ctx, ao, gconfig.WithHTTPClient(httpClient))
 	if err != nil {
 		return nil, apiError(err, "authenticate to cloud %q at %s", cfg.Cloud, ao.IdentityEndpoint)
+	}
+	if reauth := pc.ReauthFunc; reauth != nil {
+		pc.ReauthFunc = func(ctx context.Context) error {
+			rs.emit(Retry{Method: http.MethodPost, URL: ao.IdentityEndpoint, Kind: "reauth", Reason: "the token was refused (expired or revoked); logging in again"})
+			return reauth(ctx)
+		}
 	}
 	compute, err := gopenstack.NewComputeV2(pc, eo)
 	if err != nil {
@@ -59,6 +111,7 @@ func New(ctx context.Context, cfg *config.Config) (*Client, error) {
 		poll:          positive(cfg.Timeouts.Poll.Duration, config.DefaultPollInterval),
 		bootTimeout:   positive(cfg.Timeouts.Boot.Duration, config.DefaultBootTimeout),
 		deleteTimeout: positive(cfg.Timeouts.Delete.Duration, config.DefaultDeleteTimeout),
+		retry:         rs,
 	}, nil
 }
 

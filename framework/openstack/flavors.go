@@ -20,12 +20,14 @@ type FlavorSpec struct {
 
 // CreateFlavor creates a private-to-the-test flavor without extra specs.
 func (c *Client) CreateFlavor(ctx context.Context, spec FlavorSpec) (*flavors.Flavor, error) {
-	fl, err := flavors.Create(ctx, c.compute, flavors.CreateOpts{
-		Name:  spec.Name,
-		VCPUs: spec.VCPUs,
-		RAM:   spec.RAMMB,
-		Disk:  gophercloud.IntToPointer(spec.DiskGB),
-	}).Extract()
+	fl, err := createConfirmed(ctx, c, c.compute.ServiceURL("flavors"), spec.Name, func(ctx context.Context) (*flavors.Flavor, error) {
+		return flavors.Create(ctx, c.compute, flavors.CreateOpts{
+			Name:  spec.Name,
+			VCPUs: spec.VCPUs,
+			RAM:   spec.RAMMB,
+			Disk:  gophercloud.IntToPointer(spec.DiskGB),
+		}).Extract()
+	}, func(ctx context.Context) (*flavors.Flavor, error) { return c.flavorNamed(ctx, spec.Name) })
 	if err != nil {
 		return nil, apiError(err, "create flavor %s (%d vCPUs, %d MB, %d GB)", spec.Name, spec.VCPUs, spec.RAMMB, spec.DiskGB)
 	}

@@ -66,7 +66,9 @@ func (c *Client) CreateServer(ctx context.Context, spec ServerSpec) (*servers.Se
 	default:
 		opts.Networks = []servers.Network{{UUID: spec.Network}}
 	}
-	srv, err := servers.Create(ctx, c.compute, createOpts{CreateOpts: opts, host: spec.Host}, nil).Extract()
+	srv, err := createConfirmed(ctx, c, c.compute.ServiceURL("servers"), spec.Name, func(ctx context.Context) (*servers.Server, error) {
+		return servers.Create(ctx, c.compute, createOpts{CreateOpts: opts, host: spec.Host}, nil).Extract()
+	}, func(ctx context.Context) (*servers.Server, error) { return c.serverNamed(ctx, spec.Name) })
 	if err != nil {
 		where := ""
 		if spec.Host != "" {

@@ -49,7 +49,9 @@ type Options struct {
 	// LabBaseDir resolves a relative lab file path (default: the working directory).
 	LabBaseDir string
 	Faults     []string
-	ReportDir  string
+	// Chaos are the embedded mock's plumbing faults (hwcert run --mock-chaos).
+	Chaos     []string
+	ReportDir string
 	// BootLatency, when set, overrides the embedded lab's boot latency.
 	BootLatency *time.Duration
 	// Cards are the catalog aliases the run certifies (hwcert run --card), for the report.
@@ -182,7 +184,7 @@ func setupProcess1(ctx SpecContext) []byte {
 	Expect(opts.err).NotTo(HaveOccurred(), "reading the environment")
 	b := bootstrap{ConfigFile: opts.ConfigFile, RunID: runid.New(time.Now())}
 	if b.ConfigFile == "" {
-		l, err := mockboot.Start(ctx, mockboot.Options{Lab: opts.Lab, BaseDir: opts.LabBaseDir, Faults: opts.Faults, BootLatency: opts.BootLatency})
+		l, err := mockboot.Start(ctx, mockboot.Options{Lab: opts.Lab, BaseDir: opts.LabBaseDir, Faults: opts.Faults, Chaos: opts.Chaos, BootLatency: opts.BootLatency})
 		Expect(err).NotTo(HaveOccurred())
 		embedded = l
 		b.ConfigFile = l.ConfigFile()
@@ -190,7 +192,7 @@ func setupProcess1(ctx SpecContext) []byte {
 	}
 	cfg, err := config.Load(b.ConfigFile)
 	Expect(err).NotTo(HaveOccurred(), "loading the harness config")
-	cloud, err := openstack.New(ctx, cfg)
+	cloud, err := openstack.New(ctx, cfg, openstack.WithRetryReporter(reportRetry))
 	Expect(err).NotTo(HaveOccurred(), "connecting to the cloud")
 	swept, err := cloud.Sweep(ctx, cfg.NamePrefix, cfg.Timeouts.SweepAfter.Duration)
 	Expect(err).NotTo(HaveOccurred(), "sweeping leftovers of earlier runs (prefix %q, older than %s)", cfg.NamePrefix, cfg.Timeouts.SweepAfter)
@@ -224,7 +226,7 @@ func connect(ctx context.Context, b bootstrap) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	cloud, err := openstack.New(ctx, cfg)
+	cloud, err := openstack.New(ctx, cfg, openstack.WithRetryReporter(reportRetry))
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,9 @@ type Options struct {
 	DomainXML DomainXMLFunc
 	// BootLatency is how long a server stays in BUILD (default: the lab's boot_latency).
 	BootLatency *time.Duration
+	// BootFault, when set, is asked once per boot whether it sticks in BUILD for good, or
+	// fails in spawn with a fault (after a host was found): the plumbing faults of a lab.
+	BootFault func(serverID string) (stuck bool, fault string)
 }
 
 // Cloud is the mock's compute and image state. It is safe for concurrent use.
@@ -70,6 +73,7 @@ type Cloud struct {
 	sched       Scheduler
 	domainXML   DomainXMLFunc
 	latency     time.Duration
+	bootFault   func(serverID string) (stuck bool, fault string)
 
 	mu         sync.Mutex
 	closed     bool
@@ -115,6 +119,7 @@ func New(opts Options) (*Cloud, error) {
 		sched:       opts.Scheduler,
 		domainXML:   opts.DomainXML,
 		latency:     latency,
+		bootFault:   opts.BootFault,
 		flavors:     map[string]*Flavor{},
 		servers:     map[string]*Server{},
 		timers:      map[string]*time.Timer{},

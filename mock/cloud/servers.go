@@ -223,6 +223,13 @@ func (c *Cloud) finishBoot(id string, req scheduler.Request) {
 			return
 		}
 	}
+	var spawnFault string
+	if c.bootFault != nil {
+		var stuck bool
+		if stuck, spawnFault = c.bootFault(id); stuck {
+			return // stays in BUILD; a delete still removes it
+		}
+	}
 	p, err := c.sched.Schedule(req)
 	if err != nil {
 		if errors.Is(err, scheduler.ErrNoValidHost) {
@@ -230,6 +237,12 @@ func (c *Cloud) finishBoot(id string, req scheduler.Request) {
 		} else {
 			fail(fmt.Sprintf("Build of instance %s aborted: %v", id, err))
 		}
+		return
+	}
+	// A spawn failure comes after a host was found: no valid host stays what it is.
+	if spawnFault != "" {
+		c.sched.Release(id)
+		fail(spawnFault)
 		return
 	}
 	inv := c.inventories[p.Host]

@@ -24,6 +24,9 @@ type Lab struct {
 	// Faults are the lies the lab tells, names from vocab.Faults (mock/scheduler applies them);
 	// `hwcert mock --fault` adds more.
 	Faults []string `json:"faults,omitempty"`
+	// Chaos are the plumbing faults the lab suffers (package mock/chaos: api-5xx:0.1, seed:7);
+	// `hwcert mock --chaos` adds more.
+	Chaos []string `json:"chaos,omitempty"`
 }
 
 // Nova is the part of nova.conf (and of the API) that decides PCI passthrough behaviour.

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/config/yamlpos"
+	"github.com/hwcert/hwcert/mock/chaos"
 	"github.com/hwcert/hwcert/mock/cpuset"
 )
 
@@ -28,7 +28,7 @@ var (
 
 // Load reads and validates a lab file. Errors name the file and the offending field.
 func Load(file string) (*Lab, error) {
-	data, err := os.ReadFile(file)
+	data, err := readLabFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("lab: %w", err)
 	}
@@ -38,6 +38,9 @@ func Load(file string) (*Lab, error) {
 // Parse reads and validates a lab from YAML; name is used in error messages.
 func Parse(name string, data []byte) (*Lab, error) {
 	var l Lab
+	if err := oneDocument(data); err != nil {
+		return nil, fmt.Errorf("lab %s: %w", name, err)
+	}
 	doc := yamlpos.Parse(data)
 	if err := yaml.UnmarshalStrict(data, &l); err != nil {
 		return nil, fmt.Errorf("lab %s: %w", name, doc.Annotate(err))
@@ -138,6 +141,9 @@ func (l *Lab) Validate() error {
 		if err := CheckFault(f); err != nil {
 			add(fmt.Errorf("faults: %w", err))
 		}
+	}
+	if _, err := chaos.Parse(l.Chaos); err != nil {
+		add(fmt.Errorf("chaos: %w", err))
 	}
 	if len(l.Hosts) == 0 {
 		add(errors.New("hosts: a lab needs at least one compute host"))

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/hwcert/hwcert/config/vocab"
@@ -97,5 +98,22 @@ func TestParseErrorsGiveLineAndColumn(t *testing.T) {
 	_, err = Parse("x.yaml", []byte("name: x\nbogus: 1\n"))
 	if err == nil || !strings.Contains(err.Error(), `unknown field "bogus" (line 2, column 1)`) {
 		t.Fatalf("Parse with an unknown field = %v, want its line and column", err)
+	}
+}
+
+func TestLoadRefusesNonRegularOversizedAndTwoDocuments(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.yaml")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	two := filepath.Join(dir, "two.yaml")
+	if err := os.WriteFile(two, []byte("name: a\n---\nname: b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]string{fifo: "not a regular file", "/dev/zero": "not a regular file", two: "second YAML document"} {
+		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Load(%s): %v; want %q", path, err, want)
+		}
 	}
 }

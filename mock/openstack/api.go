@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hwcert/hwcert/mock/chaos"
 	"github.com/hwcert/hwcert/mock/cloud"
 )
 
@@ -60,7 +61,16 @@ type Options struct {
 	// TokenTTL is how long an issued token stays valid (default 12h, Keystone's default).
 	TokenTTL time.Duration
 	Logger   *slog.Logger
+	// BaseURL is where the API listens (http://127.0.0.1:PORT): the catalog and every link
+	// point there, whatever Host header a client sends.
+	BaseURL string
+	// Chaos are the plumbing faults to inject (nil: none); token-expiry overrides TokenTTL.
+	Chaos *chaos.Set
 }
+
+// maxRequestBody bounds what one request can make the mock hold; the largest real body (a
+// flavor's extra specs, a server create) is a few kilobytes.
+const maxRequestBody = 1 << 20
 
 // API is the HTTP face of a mock cloud.
 type API struct {
@@ -70,6 +80,8 @@ type API struct {
 	log    *slog.Logger
 	mux    *http.ServeMux
 	maxVer microversion
+	base   string
+	chaos  *chaos.Set
 
 	mu     sync.Mutex
 	tokens map[string]time.Time // token id -> expiry
@@ -98,6 +110,11 @@ func New(opts Options) (*API, error) {
 		mux:    http.NewServeMux(),
 		maxVer: maxVer,
 		tokens: map[string]time.Time{},
+		base:   strings.TrimSuffix(opts.BaseURL, "/"),
+		chaos:  opts.Chaos,
+	}
+	if d := opts.Chaos.Duration(chaos.TokenExpiry); d > 0 {
+		a.ttl = d
 	}
 	if a.ttl <= 0 {
 		a.ttl = 12 * time.Hour
@@ -116,13 +133,26 @@ func New(opts Options) (*API, error) {
 // 404/405 answer rather than Go's plain-text one.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBody)
+	if a.injectFault(w, r, a.route) {
+		return
+	}
 	rec := &statusRecorder{ResponseWriter: w}
+	a.route(rec, r)
+	a.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
+}
+
+// route serves a request without faults.
+func (a *API) route(w http.ResponseWriter, r *http.Request) {
+	rec, ok := w.(*statusRecorder)
+	if !ok {
+		rec = &statusRecorder{ResponseWriter: w}
+	}
 	if _, pattern := a.mux.Handler(r); pattern == "" {
 		a.unrouted(rec, r)
 	} else {
 		a.mux.ServeHTTP(rec, r)
 	}
-	a.log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", time.Since(start))
 }
 
 // unrouted answers a request no route matched: 405 when the path exists for another method
@@ -210,8 +240,13 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// baseURL is the scheme and host the client used, so links point back where it connected.
-func baseURL(r *http.Request) string {
+// baseURL is where links point: the address the API listens on, or (for an API built without
+// one, in tests) the scheme and host the client used. A client's Host header must not choose
+// where the catalog sends the next client.
+func (a *API) baseURL(r *http.Request) string {
+	if a.base != "" {
+		return a.base
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
@@ -231,7 +266,7 @@ func (a *API) authenticated(r *http.Request) bool {
 	if !ok {
 		return false
 	}
-	if time.Now().After(exp) {
+	if !time.Now().Before(exp) {
 		delete(a.tokens, tok)
 		return false
 	}

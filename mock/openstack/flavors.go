@@ -18,7 +18,7 @@ func (a *API) flavorView(r *http.Request, v microversion, f cloud.Flavor, detail
 	out := map[string]any{
 		"id":    f.ID,
 		"name":  f.Name,
-		"links": links(r, "flavors", f.ID),
+		"links": a.links(r, "flavors", f.ID),
 	}
 	if v.atLeast(55) {
 		if f.Description == "" {

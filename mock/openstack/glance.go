@@ -13,15 +13,15 @@ func (a *API) routeImage() {
 	a.mux.HandleFunc("GET "+ImagePrefix, a.imageVersions)
 	a.mux.HandleFunc("GET "+ImagePrefix+"/{$}", a.imageVersions)
 	a.mux.HandleFunc("GET "+ImagePrefix+"/versions", a.imageVersions)
-	a.mux.HandleFunc("GET "+ImagePrefix+"/v2/images", a.requireToken(keystoneUnauthorized, a.listImages))
-	a.mux.HandleFunc("GET "+ImagePrefix+"/v2/images/{id}", a.requireToken(keystoneUnauthorized, a.showImage))
+	a.mux.HandleFunc("GET "+ImagePrefix+"/v2/images", a.requireToken(a.keystoneUnauthorized, a.listImages))
+	a.mux.HandleFunc("GET "+ImagePrefix+"/v2/images/{id}", a.requireToken(a.keystoneUnauthorized, a.showImage))
 }
 
 func (a *API) imageVersions(w http.ResponseWriter, r *http.Request) {
 	// Glance answers its root with 300 Multiple Choices, newest first.
 	v2 := func(id, status string) map[string]any {
 		return map[string]any{"id": id, "status": status, "links": []any{
-			map[string]any{"rel": "self", "href": baseURL(r) + ImagePrefix + "/v2/"},
+			map[string]any{"rel": "self", "href": a.baseURL(r) + ImagePrefix + "/v2/"},
 		}}
 	}
 	code := http.StatusMultipleChoices

@@ -22,7 +22,7 @@ func (a *API) routeIdentity() {
 	a.mux.HandleFunc("GET "+IdentityPrefix+"/v3/auth/tokens", a.checkToken)
 	a.mux.HandleFunc("HEAD "+IdentityPrefix+"/v3/auth/tokens", a.checkToken)
 	a.mux.HandleFunc("DELETE "+IdentityPrefix+"/v3/auth/tokens", a.revokeToken)
-	a.mux.HandleFunc("GET "+IdentityPrefix+"/v3/auth/catalog", a.requireToken(keystoneUnauthorized, a.catalogHandler))
+	a.mux.HandleFunc("GET "+IdentityPrefix+"/v3/auth/catalog", a.requireToken(a.keystoneUnauthorized, a.catalogHandler))
 }
 
 // IdentityURL is the auth_url of the mock for a client connecting to base (http://host:port).
@@ -33,7 +33,7 @@ func (a *API) identityVersionBody(r *http.Request) map[string]any {
 		"id":      "v3.14",
 		"status":  "stable",
 		"updated": "2020-04-07T00:00:00Z",
-		"links":   []any{map[string]any{"rel": "self", "href": baseURL(r) + IdentityPrefix + "/v3/"}},
+		"links":   []any{map[string]any{"rel": "self", "href": a.baseURL(r) + IdentityPrefix + "/v3/"}},
 		"media-types": []any{map[string]any{
 			"base": "application/json", "type": "application/vnd.openstack.identity-v3+json",
 		}},
@@ -55,8 +55,8 @@ func keystoneError(w http.ResponseWriter, code int, title, message string) {
 	writeJSON(w, code, map[string]any{"error": map[string]any{"code": code, "title": title, "message": message}})
 }
 
-func keystoneUnauthorized(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("WWW-Authenticate", `Keystone uri="`+IdentityURL(baseURL(r))+`"`)
+func (a *API) keystoneUnauthorized(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("WWW-Authenticate", `Keystone uri="`+IdentityURL(a.baseURL(r))+`"`)
 	keystoneError(w, http.StatusUnauthorized, "Unauthorized", "The request you have made requires authentication.")
 }
 
@@ -135,7 +135,7 @@ func (a *API) issueToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		keystoneUnauthorized(w, r)
+		a.keystoneUnauthorized(w, r)
 		return
 	}
 	scoped := false
@@ -149,12 +149,12 @@ func (a *API) issueToken(w http.ResponseWriter, r *http.Request) {
 		case sc.Project != nil:
 			p := sc.Project
 			if !((p.ID != "" && p.ID == a.creds.ProjectID) || (p.ID == "" && p.Name == a.creds.ProjectName && a.domainMatches(p.Domain))) {
-				keystoneUnauthorized(w, r)
+				a.keystoneUnauthorized(w, r)
 				return
 			}
 			scoped = true
 		default:
-			keystoneUnauthorized(w, r)
+			a.keystoneUnauthorized(w, r)
 			return
 		}
 	}
@@ -162,6 +162,13 @@ func (a *API) issueToken(w http.ResponseWriter, r *http.Request) {
 	now := time.Now().UTC()
 	exp := now.Add(a.ttl)
 	a.mu.Lock()
+	// Expired tokens are forgotten as new ones are issued, so a client that re-authenticates
+	// often (or a flood of logins) cannot grow the table without bound.
+	for t, e := range a.tokens {
+		if !now.Before(e) {
+			delete(a.tokens, t)
+		}
+	}
 	a.tokens[token] = exp
 	a.mu.Unlock()
 	w.Header().Set("X-Subject-Token", token)
@@ -192,7 +199,7 @@ func (a *API) tokenBody(r *http.Request, issued, expires time.Time, scoped bool)
 
 // catalog lists identity, compute, image and network, each with public, internal and admin endpoints.
 func (a *API) catalog(r *http.Request) []any {
-	base := baseURL(r)
+	base := a.baseURL(r)
 	region := a.cloud.Lab().Region
 	service := func(typ, name, url string) map[string]any {
 		var eps []any
@@ -249,7 +256,7 @@ func (a *API) revokeToken(w http.ResponseWriter, r *http.Request) {
 // found. ok is false when the answer has been written.
 func (a *API) subjectToken(w http.ResponseWriter, r *http.Request, revoke bool) (subject string, exp time.Time, ok bool) {
 	if !a.authenticated(r) {
-		keystoneUnauthorized(w, r)
+		a.keystoneUnauthorized(w, r)
 		return "", time.Time{}, false
 	}
 	subject = r.Header.Get("X-Subject-Token")

@@ -49,7 +49,7 @@ func neutronError(w http.ResponseWriter, code int, typ, message string) {
 func (a *API) networkVersions(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"versions": []any{map[string]any{
 		"id": "v2.0", "status": "CURRENT",
-		"links": []any{map[string]any{"rel": "self", "href": baseURL(r) + NetworkPrefix + "/v2.0/"}},
+		"links": []any{map[string]any{"rel": "self", "href": a.baseURL(r) + NetworkPrefix + "/v2.0/"}},
 	}}})
 }
 

@@ -58,7 +58,7 @@ func (a *API) routeCompute() {
 func (a *API) compute(h computeHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if !a.authenticated(r) {
-			keystoneUnauthorized(w, r)
+			a.keystoneUnauthorized(w, r)
 			return
 		}
 		v, code, msg := a.negotiate(r)
@@ -192,7 +192,7 @@ func (a *API) computeVersionBody(r *http.Request) map[string]any {
 		"min_version": minMicroversion.String(),
 		"updated":     "2013-07-23T11:33:21Z",
 		"links": []any{
-			map[string]any{"rel": "self", "href": baseURL(r) + v21 + "/"},
+			map[string]any{"rel": "self", "href": a.baseURL(r) + v21 + "/"},
 			map[string]any{"rel": "describedby", "type": "text/html", "href": "http://docs.openstack.org/"},
 		},
 		"media-types": []any{map[string]any{
@@ -270,8 +270,8 @@ func (a *API) listAggregates(w http.ResponseWriter, r *http.Request, v microvers
 const defaultZone = "nova"
 
 // links builds Nova's self and bookmark links of a resource.
-func links(r *http.Request, collection, id string) []any {
-	base := baseURL(r)
+func (a *API) links(r *http.Request, collection, id string) []any {
+	base := a.baseURL(r)
 	return []any{
 		map[string]any{"rel": "self", "href": base + v21 + "/" + collection + "/" + id},
 		map[string]any{"rel": "bookmark", "href": base + ComputePrefix + "/" + collection + "/" + id},

@@ -37,7 +37,7 @@ func (a *API) serverView(r *http.Request, v microversion, s cloud.Server) map[st
 		"addresses":                            a.addresses(s),
 		"accessIPv4":                           "",
 		"accessIPv6":                           "",
-		"links":                                links(r, "servers", s.ID),
+		"links":                                a.links(r, "servers", s.ID),
 		"key_name":                             nil,
 		"config_drive":                         "",
 		"OS-DCF:diskConfig":                    "MANUAL",
@@ -59,7 +59,7 @@ func (a *API) serverView(r *http.Request, v microversion, s cloud.Server) map[st
 	}
 	if s.ImageID != "" {
 		out["image"] = map[string]any{"id": s.ImageID, "links": []any{
-			map[string]any{"rel": "bookmark", "href": baseURL(r) + ComputePrefix + "/images/" + s.ImageID},
+			map[string]any{"rel": "bookmark", "href": a.baseURL(r) + ComputePrefix + "/images/" + s.ImageID},
 		}}
 	} else {
 		out["image"] = ""
@@ -76,7 +76,7 @@ func (a *API) serverView(r *http.Request, v microversion, s cloud.Server) map[st
 		}
 	} else {
 		out["flavor"] = map[string]any{"id": s.Flavor.ID, "links": []any{
-			map[string]any{"rel": "bookmark", "href": baseURL(r) + ComputePrefix + "/flavors/" + s.Flavor.ID},
+			map[string]any{"rel": "bookmark", "href": a.baseURL(r) + ComputePrefix + "/flavors/" + s.Flavor.ID},
 		}}
 	}
 	if s.Status == cloud.StatusBuild || s.Status == cloud.StatusActive {
@@ -191,7 +191,7 @@ func (a *API) listServers(detail bool) computeHandler {
 			if detail {
 				out = append(out, a.serverView(r, v, s))
 			} else {
-				out = append(out, map[string]any{"id": s.ID, "name": s.Name, "links": links(r, "servers", s.ID)})
+				out = append(out, map[string]any{"id": s.ID, "name": s.Name, "links": a.links(r, "servers", s.ID)})
 			}
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"servers": out})
@@ -336,11 +336,11 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request, v microversio
 		return
 	}
 	a.log.Info("server accepted", "id", s.ID, "name", s.Name, "flavor", s.Flavor.Name, "instance", s.InstanceName())
-	self := baseURL(r) + v21 + "/servers/" + s.ID
+	self := a.baseURL(r) + v21 + "/servers/" + s.ID
 	w.Header().Set("Location", self)
 	writeJSON(w, http.StatusAccepted, map[string]any{"server": map[string]any{
 		"id":                s.ID,
-		"links":             links(r, "servers", s.ID),
+		"links":             a.links(r, "servers", s.ID),
 		"OS-DCF:diskConfig": "MANUAL",
 		"security_groups":   []any{map[string]any{"name": "default"}},
 		"adminPass":         randomHex(6),
