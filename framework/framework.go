@@ -188,7 +188,7 @@ func (f *Framework) AcquireHost(ctx context.Context, reason string, candidates .
 	l, err := f.env.Hosts.Acquire(ctx, f.Cloud.PollInterval(), order, expires, func(held []openstack.Lease) {
 		By(fmt.Sprintf("waiting for a host to %s: %s", reason, describeLeases(held)))
 	})
-	Expect(err).NotTo(HaveOccurred(), "taking a host to %s", reason)
+	expectNoError(err, "taking a host to %s", reason)
 	held := time.Now()
 	DeferCleanup(func(ctx context.Context) error {
 		AddReportEntry(hostlock.EntryHold, hostlock.Hold{Host: l.Host, Seconds: time.Since(held).Seconds()}, ReportEntryVisibilityNever)

@@ -88,18 +88,25 @@ func (c *Client) TryLease(ctx context.Context, name, holder string, expires time
 	if err == nil {
 		return want, true, nil
 	}
-	if !gophercloud.ResponseCodeIs(err, http.StatusConflict) {
+	// A create is never resent blind (it may have taken effect), so after a 409 — or a create
+	// the lab's plumbing lost (a reset, a 5xx that outlived the retries) — the lease as the lab
+	// has it says who holds it, possibly this very create.
+	conflict := gophercloud.ResponseCodeIs(err, http.StatusConflict)
+	if !conflict && !IsPlumbing(err) {
 		return Lease{}, false, apiError(err, "take lease %s", name)
 	}
 	cur, found, err := c.findLease(ctx, name)
 	switch {
 	case err != nil:
 		return Lease{}, false, err
-	case !found:
+	case !found && conflict:
 		// Released between our create and our look: free again, try later.
 		return Lease{Name: name, Holder: "(just released)", Expires: time.Now()}, false, nil
+	case !found:
+		// The lost create did not take effect: try again at the next poll.
+		return Lease{Name: name, Holder: "(a create the lab lost)", Expires: time.Now()}, false, nil
 	case cur.ID == want.ID:
-		return cur, true, nil // our own create, answered 409 on a retry
+		return cur, true, nil // our own create, answered 409 on a retry or lost on the way back
 	}
 	return cur, false, nil
 }
