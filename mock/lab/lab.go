@@ -43,6 +43,11 @@ type Nova struct {
 	// guest's host NUMA nodes; vocab.AffinityPerGuestNode, the StarlingX document's reading, a
 	// local device for each guest node.
 	PCINUMAAffinity string `json:"pci_numa_affinity,omitempty"`
+	// ReportInPlacement is [pci] report_in_placement (Nova's default false). When true,
+	// nova-compute refuses to start on a host whose device_spec exposes both a PF and its VFs,
+	// so the lab is refused; when false Nova exposes both and claims keep them apart (a claimed PF
+	// makes its VFs unclaimable and a claimed VF its PF).
+	ReportInPlacement bool `json:"report_in_placement,omitempty"`
 	// CPUAllocationRatio bounds shared (unpinned) vCPUs per host CPU (default 16).
 	CPUAllocationRatio float64 `json:"cpu_allocation_ratio,omitempty"`
 }
@@ -127,7 +132,9 @@ type PCIDevice struct {
 	VFs *VFs `json:"vfs,omitempty"`
 }
 
-// VFs describes the virtual functions of a PF. VF addresses are consecutive from Address
+// VFs describes the virtual functions of a PF. Count 0 is an SR-IOV capable device with no VFs
+// enabled (a GPU such as the Tesla T4): libvirt shows its virt_functions capability, so Nova
+// reports it as type-PF, and Address and ProductID are not needed. VF addresses are consecutive from Address
 // (function 0-7, then the next slot), as the kernel lays them out.
 type VFs struct {
 	Count       int    `json:"count"`

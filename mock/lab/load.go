@@ -159,11 +159,29 @@ func (l *Lab) Validate() error {
 			add(fieldErr(f+".name", h.Name, "duplicate host name"))
 		}
 		names[h.Name] = true
-		if _, err := h.Inventory(l.Nova.DeviceSpec); err != nil {
+		inv, err := h.Inventory(l.Nova.DeviceSpec)
+		if err != nil {
 			add(fmt.Errorf("%s (%s): %w", f, h.Name, err))
+		} else if l.Nova.ReportInPlacement {
+			add(pfAndVFsExposed(f, h.Name, inv))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// pfAndVFsExposed is nova-compute's refusal to start, with [pci] report_in_placement = True,
+// when a PF and its VFs are both exposed (nova/compute/pci_placement_translator.py).
+func pfAndVFsExposed(field, host string, inv *HostInventory) error {
+	for _, d := range inv.Devices {
+		if d.Type == vocab.TypeVF && d.Exposed {
+			if pf, ok := inv.Device(*d.Parent); ok && pf.Exposed {
+				return fmt.Errorf("%s (%s): %w", field, host, fieldErr("nova.device_spec", pf.Address,
+					"exposes both the PF and its VF %s, which nova-compute refuses with nova.report_in_placement: true "+
+						"(\"Either the parent PF or its children VFs can be configured.\")", d.Address))
+			}
+		}
+	}
+	return nil
 }
 
 func validateAliases(aliases []Alias) error {
@@ -335,16 +353,17 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 		if p.VFs != nil {
 			d.Type = vocab.TypePF
 			vf := p.VFs
-			if vf.Count <= 0 || vf.Count > 256 {
-				add(fieldErr(f+".vfs.count", vf.Count, "expected 1-256 virtual functions"))
+			if vf.Count < 0 || vf.Count > 256 {
+				add(fieldErr(f+".vfs.count", vf.Count, "expected 0-256 virtual functions (0: SR-IOV capable, none enabled)"))
 			}
-			if !hexID.MatchString(vf.ProductID) {
+			if vf.Count > 0 && !hexID.MatchString(vf.ProductID) {
 				add(fieldErr(f+".vfs.product_id", vf.ProductID, "expected 4 hex digits"))
 			}
+			// With no VFs enabled there is nothing to lay out; an address, if given, is unused.
 			va, err := ParseAddress(vf.Address)
-			if err != nil {
+			if err != nil && vf.Count > 0 {
 				add(fmt.Errorf("%s.vfs.address: %w", f, err))
-			} else {
+			} else if err == nil {
 				for k := 0; k < vf.Count && k < 256; k++ {
 					parent := addr
 					vfs = append(vfs, Device{Address: va, Type: vocab.TypeVF, VendorID: d.VendorID, ProductID: strings.ToLower(vf.ProductID),
@@ -366,15 +385,6 @@ func (h *Host) Inventory(spec []DeviceSpec) (*HostInventory, error) {
 		d := &inv.Devices[i]
 		inv.byAddr[d.Address] = i
 		d.Exposed = exposed(spec, d)
-	}
-	// Since Zed nova-compute refuses to start when a PF and its VFs are both exposed.
-	for _, d := range inv.Devices {
-		if d.Type == vocab.TypeVF && d.Exposed {
-			if pf, ok := inv.Device(*d.Parent); ok && pf.Exposed {
-				add(fieldErr("nova.device_spec", pf.Address, "exposes both the PF and its VFs, which nova-compute refuses"))
-				break
-			}
-		}
 	}
 	return inv, errors.Join(errs...)
 }

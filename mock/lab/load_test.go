@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -115,5 +116,58 @@ func TestLoadRefusesNonRegularOversizedAndTwoDocuments(t *testing.T) {
 		if _, err := Load(path); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("Load(%s): %v; want %q", path, err, want)
 		}
+	}
+}
+
+// pfLab is one host with a PF 8086:1528 and vfs VFs 8086:1515, every function in device_spec.
+func pfLab(reportInPlacement bool, vfs string) string {
+	return fmt.Sprintf(`name: x
+nova:
+  report_in_placement: %v
+  aliases: [{name: pf, vendor_id: "8086", product_id: "1528", device_type: type-PF}]
+  device_spec: [{vendor_id: "8086"}]
+hosts:
+  - name: h
+    numa_nodes: [{id: 0, socket: 0, memory_mb: 1024, cores: ["0"]}]
+    pci_devices:
+      - {address: "0000:81:00.0", vendor_id: "8086", product_id: "1528", class: "0x030200", numa_node: 0, vfs: %s}
+`, reportInPlacement, vfs)
+}
+
+// Nova refuses a PF exposed with its VFs only with [pci] report_in_placement = True.
+func TestPFWithVFsExposedOnlyRefusedWithReportInPlacement(t *testing.T) {
+	vfs := `{count: 2, address: "0000:81:00.1", product_id: "1515"}`
+	l, err := Parse("ok.yaml", []byte(pfLab(false, vfs)))
+	if err != nil {
+		t.Fatalf("report_in_placement false: %v", err)
+	}
+	invs, _ := l.Inventories()
+	if n := len(invs["h"].Devices); n != 3 || !invs["h"].Devices[0].Exposed || !invs["h"].Devices[2].Exposed {
+		t.Fatalf("devices %+v, want the PF and 2 VFs, all exposed", invs["h"].Devices)
+	}
+	_, err = Parse("bad.yaml", []byte(pfLab(true, vfs)))
+	want := "hosts[0] (h): nova.device_spec: 0000:81:00.0: exposes both the PF and its VF 0000:81:00.1, which nova-compute refuses with nova.report_in_placement: true"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("report_in_placement true: error %v, want %q", err, want)
+	}
+}
+
+// A device with SR-IOV capability and no VFs enabled (vfs.count 0, a GPU such as the T4) is a
+// type-PF without VFs; a negative count is refused.
+func TestPFWithoutVFs(t *testing.T) {
+	for _, vfs := range []string{"{count: 0}", `{count: 0, address: "0000:81:00.1", product_id: "1515"}`} {
+		l, err := Parse("gpu.yaml", []byte(pfLab(true, vfs)))
+		if err != nil {
+			t.Fatalf("vfs %s: %v", vfs, err)
+		}
+		invs, _ := l.Inventories()
+		d := invs["h"].Devices
+		if len(d) != 1 || d[0].Type != vocab.TypePF || len(d[0].VFs) != 0 || !d[0].Exposed {
+			t.Fatalf("vfs %s: devices %+v, want one exposed type-PF without VFs", vfs, d)
+		}
+	}
+	_, err := Parse("bad.yaml", []byte(pfLab(false, "{count: -1}")))
+	if want := "pci_devices[0].vfs.count: -1: expected 0-256 virtual functions"; err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %v, want %q", err, want)
 	}
 }

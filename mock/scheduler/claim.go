@@ -66,7 +66,7 @@ func (h *hostState) claim(server string, w *want, p *plan) *claim {
 			if got == t.n {
 				break
 			}
-			if h.owner[d] == "" {
+			if h.available(d) {
 				h.takeDevice(d, server)
 				c.devices = append(c.devices, heldDevice{dev: d, req: t.req, alias: w.reqs[t.req].Alias})
 				got++
@@ -79,24 +79,48 @@ func (h *hostState) claim(server string, w *want, p *plan) *claim {
 	return c
 }
 
-// takeDevice marks a device as held by server and keeps the pool counts in step.
+// available says whether a device can be claimed: nobody holds it, and no relative holds it
+// either. Nova's PciDevice.claim makes the VFs of a claimed PF unclaimable, and the PF of a
+// claimed VF; PciDeviceStats._handle_device_dependents takes them out of the pools, and
+// PciDevice.free gives them back when the last relative is freed.
+func (h *hostState) available(d int) bool { return h.owner[d] == "" && h.blocked[d] == 0 }
+
+// takeDevice marks a device as held by server, its relatives as unclaimable, and keeps the pool
+// counts in step (a pool counts its available devices).
 func (h *hostState) takeDevice(d int, server string) {
+	if h.available(d) {
+		h.poolDelta(d, -1)
+	}
 	h.owner[d] = server
-	if pi := h.devPool[d]; pi >= 0 {
-		h.pools[pi].free--
-		h.exposedFree--
+	for _, r := range h.family[d] {
+		if h.available(r) {
+			h.poolDelta(r, -1)
+		}
+		h.blocked[r]++
 	}
 }
 
-// freeDevice returns a device.
+// freeDevice returns a device, and its relatives once nothing else of the family is held.
 func (h *hostState) freeDevice(d int) {
 	if h.owner[d] == "" {
 		return
 	}
 	h.owner[d] = ""
+	if h.available(d) {
+		h.poolDelta(d, 1)
+	}
+	for _, r := range h.family[d] {
+		h.blocked[r]--
+		if h.available(r) {
+			h.poolDelta(r, 1)
+		}
+	}
+}
+
+func (h *hostState) poolDelta(d, n int) {
 	if pi := h.devPool[d]; pi >= 0 {
-		h.pools[pi].free++
-		h.exposedFree++
+		h.pools[pi].free += n
+		h.exposedFree += n
 	}
 }
 

@@ -83,7 +83,7 @@ func (h *hostState) misplace(w *want, c *claim, which func(novaspec.PCIRequest) 
 
 func (h *hostState) firstFree(devs []int) int {
 	for _, d := range devs {
-		if h.owner[d] == "" {
+		if h.available(d) {
 			return d
 		}
 	}
@@ -97,11 +97,8 @@ func (h *hostState) wrongDevice(c *claim) {
 	best := -1
 	for i := range h.inv.Devices {
 		d := &h.inv.Devices[i]
-		if h.owner[i] != "" || (d.VendorID == orig.VendorID && d.ProductID == orig.ProductID) {
+		if !h.available(i) || (d.VendorID == orig.VendorID && d.ProductID == orig.ProductID) {
 			continue
-		}
-		if h.familyBusy(i) {
-			continue // a PF whose VFs are in use, or a VF whose PF is: not free in any real sense
 		}
 		if best < 0 || (d.Type == vocab.TypeVF && h.inv.Devices[best].Type != vocab.TypeVF) {
 			best = i
@@ -115,27 +112,6 @@ func (h *hostState) wrongDevice(c *claim) {
 	c.devices[0].dev = best
 }
 
-// familyBusy reports whether the device's PF or one of its VFs is held.
-func (h *hostState) familyBusy(i int) bool {
-	d := &h.inv.Devices[i]
-	if d.Parent != nil {
-		if pi, ok := h.index(*d.Parent); ok && h.owner[pi] != "" {
-			return true
-		}
-	}
-	for _, vf := range d.VFs {
-		if vi, ok := h.index(vf); ok && h.owner[vi] != "" {
-			return true
-		}
-	}
-	return false
-}
-
-func (h *hostState) index(a lab.Address) (int, bool) {
-	i, ok := h.byAddr[a]
-	return i, ok
-}
-
 // extraDevice attaches one more free device of the first device's vendor/product, preferring an
 // exposed one.
 func (h *hostState) extraDevice(w *want, c *claim) {
@@ -143,7 +119,7 @@ func (h *hostState) extraDevice(w *want, c *claim) {
 	best := -1
 	for i := range h.inv.Devices {
 		d := &h.inv.Devices[i]
-		if h.owner[i] != "" || d.VendorID != first.VendorID || d.ProductID != first.ProductID || h.familyBusy(i) {
+		if !h.available(i) || d.VendorID != first.VendorID || d.ProductID != first.ProductID {
 			continue
 		}
 		if best < 0 || (d.Exposed && !h.inv.Devices[best].Exposed) {

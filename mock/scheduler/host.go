@@ -17,6 +17,8 @@ type hostState struct {
 	nodes    []*nodeState // in the host's node order
 	pinned   []bool       // by CPU id
 	owner    []string     // by device index: the server holding it, "" when free
+	blocked  []int        // by device index: how many of its relatives (PF, VFs) are held
+	family   [][]int      // by device index: its PF, or its VFs
 	devPool  []int        // by device index: its pool, -1 for a device that is not exposed
 	pools    []*pool
 	shared   []int // the host's cpu_shared_set, sorted
@@ -102,6 +104,8 @@ func newHostState(inv *lab.HostInventory, ratio float64) *hostState {
 		h.nodes = append(h.nodes, ns)
 	}
 	h.owner = make([]string, len(inv.Devices))
+	h.blocked = make([]int, len(inv.Devices))
+	h.family = make([][]int, len(inv.Devices))
 	h.devPool = make([]int, len(inv.Devices))
 	h.byAddr = make(map[lab.Address]int, len(inv.Devices))
 	for i := range inv.Devices {
@@ -132,6 +136,16 @@ func newHostState(inv *lab.HostInventory, ratio float64) *hostState {
 		h.devPool[i] = pi
 	}
 	h.exposedFree = h.exposedTotal
+	for i := range inv.Devices {
+		d := &inv.Devices[i]
+		if d.Parent == nil {
+			continue
+		}
+		if pf, ok := h.byAddr[*d.Parent]; ok {
+			h.family[i] = append(h.family[i], pf)
+			h.family[pf] = append(h.family[pf], i)
+		}
+	}
 	return h
 }
 

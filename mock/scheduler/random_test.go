@@ -83,7 +83,7 @@ func checkInvariants(s *Scheduler) error {
 		for pi, p := range h.pools {
 			n := 0
 			for _, d := range p.devs {
-				if h.owner[d] == "" {
+				if h.available(d) {
 					n++
 				}
 			}
