@@ -84,11 +84,17 @@ type ServerRequest struct {
 	TenantID, UserID   string
 	// Networks are the networks to give the server a port on ("networks": [{"uuid": ...}]).
 	Networks []NetworkRequest
+	// Count is how many servers to create (max_count; 0 is 1). They are scheduled together, each
+	// with its own devices; when one does not fit, none is placed and all go to ERROR with No
+	// valid host (the scheduler's _ensure_sufficient_hosts). With more than one, the servers are
+	// named NAME-1, NAME-2, ... as nova-api names them.
+	Count int
 }
 
 // CreateServer checks a request synchronously as nova-api does (zone, destination, image,
-// flavor, PCI aliases) and, when it passes, records the server in BUILD and schedules it after
-// the boot latency. Errors are *Error with Nova's texts.
+// flavor, PCI aliases) and, when it passes, records the servers (req.Count) in BUILD and
+// schedules them after the boot latency. It returns the first server, as POST /servers does.
+// Errors are *Error with Nova's texts.
 func (c *Cloud) CreateServer(req ServerRequest) (Server, error) {
 	zone, forcedHost, forcedNode, err := parseAvailabilityZone(req.AvailabilityZone)
 	if err != nil {
@@ -148,30 +154,6 @@ func (c *Cloud) CreateServer(req ServerRequest) (Server, error) {
 	}
 
 	now := time.Now().UTC().Truncate(time.Second)
-	c.serverSeq++
-	s := &Server{
-		ID:               newUUID(),
-		InstanceID:       c.nextID,
-		Name:             req.Name,
-		Status:           StatusBuild,
-		VMState:          "building",
-		TaskState:        "scheduling",
-		PowerState:       PowerNoState,
-		Flavor:           fl.clone(),
-		ImageID:          req.ImageRef,
-		AvailabilityZone: zone,
-		Created:          now,
-		Updated:          now,
-		Metadata:         maps.Clone(req.Metadata),
-		TenantID:         req.TenantID,
-		UserID:           req.UserID,
-		networks:         slices.Clone(req.Networks),
-		seq:              c.serverSeq,
-	}
-	c.nextID++
-	c.servers[s.ID] = s
-	c.recordAction(s, "create", now)
-
 	target := forcedHost
 	if target == "" {
 		target = req.Host
@@ -182,63 +164,153 @@ func (c *Cloud) CreateServer(req ServerRequest) (Server, error) {
 	if target == "" {
 		target = req.HypervisorHostname
 	}
-	schedReq := scheduler.Request{
-		ServerID:         s.ID,
-		VCPUs:            fl.VCPUs,
-		MemoryMB:         fl.RAMMB,
-		ExtraSpecs:       maps.Clone(fl.ExtraSpecs),
-		Host:             target,
-		AvailabilityZone: zone,
+	count := max(req.Count, 1)
+	boots := make([]pendingBoot, 0, count)
+	for i := range count {
+		name := req.Name
+		if count > 1 {
+			name = fmt.Sprintf("%s-%d", req.Name, i+1)
+		}
+		c.serverSeq++
+		s := &Server{
+			ID:               newUUID(),
+			InstanceID:       c.nextID,
+			Name:             name,
+			Status:           StatusBuild,
+			VMState:          "building",
+			TaskState:        "scheduling",
+			PowerState:       PowerNoState,
+			Flavor:           fl.clone(),
+			ImageID:          req.ImageRef,
+			AvailabilityZone: zone,
+			Created:          now,
+			Updated:          now,
+			Metadata:         maps.Clone(req.Metadata),
+			TenantID:         req.TenantID,
+			UserID:           req.UserID,
+			networks:         slices.Clone(req.Networks),
+			seq:              c.serverSeq,
+		}
+		c.nextID++
+		c.servers[s.ID] = s
+		c.recordAction(s, "create", now)
+		boots = append(boots, pendingBoot{id: s.ID, req: scheduler.Request{
+			ServerID:         s.ID,
+			VCPUs:            fl.VCPUs,
+			MemoryMB:         fl.RAMMB,
+			ExtraSpecs:       maps.Clone(fl.ExtraSpecs),
+			Host:             target,
+			AvailabilityZone: zone,
+		}})
 	}
-	id := s.ID
 	c.wg.Add(1)
-	c.timers[id] = time.AfterFunc(c.latency, func() {
+	t := time.AfterFunc(c.latency, func() {
 		defer c.wg.Done()
-		c.finishBoot(id, schedReq)
+		c.finishBoots(boots)
 	})
-	return s.clone(), nil
+	for _, b := range boots {
+		c.timers[b.id] = t
+	}
+	return c.servers[boots[0].id].clone(), nil
 }
 
-// finishBoot runs when the boot latency has passed: the server lands or fails.
-func (c *Cloud) finishBoot(id string, req scheduler.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// pendingBoot is one server of a create request waiting for its boot.
+type pendingBoot struct {
+	id  string
+	req scheduler.Request
+}
+
+// cancelBoot forgets a server's pending boot; the timer is stopped when no other server of the
+// same request still waits on it.
+func (c *Cloud) cancelBoot(id string) {
+	t, ok := c.timers[id]
+	if !ok {
+		return
+	}
 	delete(c.timers, id)
-	s, ok := c.servers[id]
-	if !ok || c.closed {
-		return // deleted while building, or shutting down
-	}
-	now := time.Now().UTC().Truncate(time.Second)
-	create := c.actions[id][0]
-	fail := func(msg string) {
-		s.Status, s.VMState, s.TaskState, s.PowerState = StatusError, vmError, "", PowerNoState
-		s.Fault = &Fault{Code: 500, Message: msg, Created: now}
-		s.Updated = now
-		create.finishEvent("conductor_schedule_and_build_instances", "", msg, create.StartTime, now)
-	}
-	// An unknown forced host (zone:HOST) is Nova's force_hosts matching nothing: no valid host.
-	if req.Host != "" {
-		if _, ok := c.host(req.Host); !ok {
-			fail(noValidHost)
+	for _, other := range c.timers {
+		if other == t {
 			return
 		}
 	}
-	var spawnFault string
-	if c.bootFault != nil {
-		var stuck bool
-		if stuck, spawnFault = c.bootFault(id); stuck {
-			return // stays in BUILD; a delete still removes it
+	if t.Stop() {
+		c.wg.Done()
+	}
+}
+
+// finishBoots runs when the boot latency has passed: the servers of one request are scheduled
+// together, as the scheduler places a multi-create (all or none), then each lands or fails.
+func (c *Cloud) finishBoots(boots []pendingBoot) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var live []pendingBoot
+	for _, b := range boots {
+		delete(c.timers, b.id)
+		if _, ok := c.servers[b.id]; ok && !c.closed {
+			live = append(live, b) // others were deleted while building
 		}
 	}
-	p, err := c.sched.Schedule(req)
-	if err != nil {
-		if errors.Is(err, scheduler.ErrNoValidHost) {
-			fail(noValidHost)
-		} else {
-			fail(fmt.Sprintf("Build of instance %s aborted: %v", id, err))
+	now := time.Now().UTC().Truncate(time.Second)
+	spawnFaults := map[string]string{}
+	placed := map[string]*scheduler.Placement{}
+	var scheduled []pendingBoot
+	schedErr := func() error {
+		for _, b := range live {
+			// An unknown forced host (zone:HOST) is Nova's force_hosts matching nothing.
+			if b.req.Host != "" {
+				if _, ok := c.host(b.req.Host); !ok {
+					return scheduler.ErrNoValidHost
+				}
+			}
+			if c.bootFault != nil {
+				stuck, fault := c.bootFault(b.id)
+				if stuck {
+					continue // stays in BUILD; a delete still removes it
+				}
+				spawnFaults[b.id] = fault
+			}
+			p, err := c.sched.Schedule(b.req)
+			if err != nil {
+				return err
+			}
+			placed[b.id] = p
+			scheduled = append(scheduled, b)
+		}
+		return nil
+	}()
+	if schedErr != nil {
+		for _, b := range scheduled {
+			c.sched.Release(b.id)
+		}
+		for _, b := range live {
+			msg := noValidHost
+			if !errors.Is(schedErr, scheduler.ErrNoValidHost) {
+				msg = fmt.Sprintf("Build of instance %s aborted: %v", b.id, schedErr)
+			}
+			c.failBuild(c.servers[b.id], msg, now)
 		}
 		return
 	}
+	for _, b := range scheduled {
+		c.land(c.servers[b.id], placed[b.id], spawnFaults[b.id], now)
+	}
+}
+
+// failBuild puts a server in ERROR with a scheduling fault.
+func (c *Cloud) failBuild(s *Server, msg string, now time.Time) {
+	s.Status, s.VMState, s.TaskState, s.PowerState = StatusError, vmError, "", PowerNoState
+	s.Fault = &Fault{Code: 500, Message: msg, Created: now}
+	s.Updated = now
+	create := c.actions[s.ID][0]
+	create.finishEvent("conductor_schedule_and_build_instances", "", msg, create.StartTime, now)
+}
+
+// land turns a scheduled server ACTIVE on its host, or ERROR when its spawn fails (a boot fault,
+// the domain XML, its ports).
+func (c *Cloud) land(s *Server, p *scheduler.Placement, spawnFault string, now time.Time) {
+	id := s.ID
+	create := c.actions[id][0]
+	fail := func(msg string) { c.failBuild(s, msg, now) }
 	// A spawn failure comes after a host was found: no valid host stays what it is.
 	if spawnFault != "" {
 		c.sched.Release(id)
@@ -248,6 +320,7 @@ func (c *Cloud) finishBoot(id string, req scheduler.Request) {
 	inv := c.inventories[p.Host]
 	var xml string
 	if c.domainXML != nil && inv != nil {
+		var err error
 		xml, err = c.domainXML(inv, DomainInfo{
 			InstanceID:   s.InstanceID,
 			UUID:         s.ID,
@@ -353,12 +426,7 @@ func (c *Cloud) DeleteServer(id string) error {
 	if !ok {
 		return serverNotFound(id)
 	}
-	if t, ok := c.timers[id]; ok {
-		if t.Stop() {
-			c.wg.Done()
-		}
-		delete(c.timers, id)
-	}
+	c.cancelBoot(id)
 	now := time.Now().UTC().Truncate(time.Second)
 	c.recordAction(s, "delete", now).finishEvent("compute_terminate_instance", s.Host, "", now, now)
 	delete(c.servers, id)

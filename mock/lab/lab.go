@@ -48,6 +48,11 @@ type Nova struct {
 	// so the lab is refused; when false Nova exposes both and claims keep them apart (a claimed PF
 	// makes its VFs unclaimable and a claimed VF its PF).
 	ReportInPlacement bool `json:"report_in_placement,omitempty"`
+	// PackNUMACells is [compute] packing_host_numa_cells_allocation_strategy (Nova's default
+	// false, spread): when true a guest's cells go to the most used host cells first. Either way
+	// host cells with free PCI devices come first for a guest requesting PCI, last for one that
+	// does not.
+	PackNUMACells bool `json:"packing_host_numa_cells_allocation_strategy,omitempty"`
 	// CPUAllocationRatio bounds shared (unpinned) vCPUs per host CPU (default 16).
 	CPUAllocationRatio float64 `json:"cpu_allocation_ratio,omitempty"`
 }

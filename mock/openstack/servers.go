@@ -234,6 +234,9 @@ var serverKeys = map[string]int{
 	"description": 19, "tags": 52, "host": 74, "hypervisor_hostname": 74, "hostname": 90,
 }
 
+// maxServersPerRequest bounds max_count: the mock creates that many servers at once.
+const maxServersPerRequest = 1000
+
 // createServer is POST /servers: the request is checked synchronously (shape, destination,
 // image, flavor, PCI aliases), then the server is accepted in BUILD with 202.
 func (a *API) createServer(w http.ResponseWriter, r *http.Request, v microversion) {
@@ -319,17 +322,34 @@ func (a *API) createServer(w http.ResponseWriter, r *http.Request, v microversio
 			req.Metadata[k] = s
 		}
 	}
+	// min_count and max_count (max defaults to min) as nova-api reads them; quotas are not
+	// modelled, so max_count servers are created and scheduled together.
+	counts := map[string]int{"min_count": 1}
 	for _, k := range []string{"min_count", "max_count"} {
 		if val, present := raw[k]; present {
-			if n, msg := flavorInt(val, 1); msg != "" || n != 1 {
-				if msg == "" {
-					msg = "the mock boots one server per request"
-				}
+			n, msg := flavorInt(val, 1)
+			if msg != "" {
 				novaError(w, http.StatusBadRequest, schemaError(k, val, msg))
 				return
 			}
+			counts[k] = n
 		}
 	}
+	if _, present := counts["max_count"]; !present {
+		counts["max_count"] = counts["min_count"]
+	}
+	if counts["min_count"] > counts["max_count"] {
+		novaError(w, http.StatusBadRequest, "min_count must be <= max_count")
+		return
+	}
+	if counts["max_count"] > maxServersPerRequest {
+		// Nova would stop here at the instances quota (10 by default); the mock has no quotas and
+		// bounds what one request can make it hold instead.
+		novaError(w, http.StatusForbidden, fmt.Sprintf("Quota exceeded for instances: Requested %d, but already used 0 of %d instances",
+			counts["max_count"], maxServersPerRequest))
+		return
+	}
+	req.Count = counts["max_count"]
 	s, err := a.cloud.CreateServer(req)
 	if err != nil {
 		cloudError(w, err)

@@ -91,3 +91,20 @@ func TestPFAndVFsHoldEachOther(t *testing.T) {
 		})
 	}
 }
+
+// packing_host_numa_cells_allocation_strategy: spread (Nova's default) puts the second pinned
+// guest on the emptier node, pack on the node the first already uses.
+func TestPackNUMACells(t *testing.T) {
+	for _, pack := range []bool{false, true} {
+		l := twoNodeLab(t, 0, 0, "upstream")
+		l.Nova.PackNUMACells = pack
+		s := newSched(t, l)
+		spec := map[string]string{"hw:cpu_policy": "dedicated"}
+		first, _ := mustBoot(t, s, 1, 1024, spec)
+		second, _ := mustBoot(t, s, 1, 1024, spec)
+		same := hostNodes(first)[0] == hostNodes(second)[0]
+		if same != pack {
+			t.Errorf("pack %v: guests on nodes %v and %v", pack, hostNodes(first), hostNodes(second))
+		}
+	}
+}

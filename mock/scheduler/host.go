@@ -175,10 +175,11 @@ type want struct {
 	sharedVCPUs  int // vCPUs that float (consume the host's VCPU inventory)
 	pinnedVCPUs  int // vCPUs pinned 1:1 (consume PCPU), plus the isolated emulator thread
 	perGuestNode bool
+	pack         bool // packing_host_numa_cells_allocation_strategy
 }
 
-func newWant(req Request, reqs []novaspec.PCIRequest, topo *novaspec.Topology, perGuestNode bool) *want {
-	w := &want{serverID: req.ServerID, vcpus: req.VCPUs, mem: req.MemoryMB, reqs: reqs, topo: topo, perGuestNode: perGuestNode}
+func newWant(req Request, reqs []novaspec.PCIRequest, topo *novaspec.Topology, perGuestNode, pack bool) *want {
+	w := &want{serverID: req.ServerID, vcpus: req.VCPUs, mem: req.MemoryMB, reqs: reqs, topo: topo, perGuestNode: perGuestNode, pack: pack}
 	for _, r := range reqs {
 		pf := false
 		for _, s := range r.Specs {
@@ -342,18 +343,23 @@ func (h *hostState) numaFit(w *want, sc *scratch) *plan {
 	return found
 }
 
-// sortCells orders host cells as Nova does when the guest needs fewer cells than the host has
-// (spread, packing_host_numa_cells_allocation_strategy=False): most free memory first, then least
-// used shared CPUs (or most free pCPUs for pinned guests), then — the primary key — cells with
-// the most free PCI devices first when the guest requests PCI, last when it does not.
+// sortCells orders host cells as Nova does when the guest needs fewer cells than the host has.
+// Spread (packing_host_numa_cells_allocation_strategy=False): most free memory first, then least
+// used shared CPUs (or most free pCPUs for pinned guests); pack reverses both. Then — the primary
+// key — cells with the most free PCI devices first when the guest requests PCI, last when it
+// does not. Every sort is stable, as Python's sorted is, reversed or not.
 func (h *hostState) sortCells(order []int, w *want) {
+	dir := 1
+	if w.pack {
+		dir = -1
+	}
 	slices.SortStableFunc(order, func(a, b int) int {
-		return (h.nodes[b].memTotal - h.nodes[b].memUsed) - (h.nodes[a].memTotal - h.nodes[a].memUsed)
+		return dir * ((h.nodes[b].memTotal - h.nodes[b].memUsed) - (h.nodes[a].memTotal - h.nodes[a].memUsed))
 	})
 	if w.topo.CPUPolicy == vocab.CPUShared {
-		slices.SortStableFunc(order, func(a, b int) int { return h.nodes[a].sharedUsed - h.nodes[b].sharedUsed })
+		slices.SortStableFunc(order, func(a, b int) int { return dir * (h.nodes[a].sharedUsed - h.nodes[b].sharedUsed) })
 	} else {
-		slices.SortStableFunc(order, func(a, b int) int { return h.nodes[b].pcpuFree - h.nodes[a].pcpuFree })
+		slices.SortStableFunc(order, func(a, b int) int { return dir * (h.nodes[b].pcpuFree - h.nodes[a].pcpuFree) })
 	}
 	if len(h.pools) == 0 {
 		return

@@ -146,7 +146,7 @@ func (s *Scheduler) Schedule(req Request) (*Placement, error) {
 		return nil, err
 	}
 	s.ignorePolicy(reqs)
-	w := newWant(req, reqs, topo, s.perGuestNode)
+	w := newWant(req, reqs, topo, s.perGuestNode, s.lab.Nova.PackNUMACells)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()

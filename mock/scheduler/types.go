@@ -9,12 +9,14 @@
 // tests reproducible. On a host: the VCPU (|cpu_shared_set| x cpu_allocation_ratio), PCPU
 // (cpu_dedicated_set) and memory totals; PciPassthroughFilter (the requests without NUMA); then
 // for a guest with a NUMA topology numa_fit_instance_to_host: host cells sorted as Nova spreads
-// them (free memory, CPU use, then cells with free PCI devices first when PCI is requested), every
+// (or, with packing_host_numa_cells_allocation_strategy, packs) them (free memory, CPU use, then
+// cells with free PCI devices first when PCI is requested), every
 // permutation of distinct host cells tried, each cell checked for memory (no overcommit), shared
 // vCPUs (the cell's shared CPUs x ratio, never more vCPUs than shared CPUs) and pinned vCPUs (one
 // free dedicated pCPU each, by thread policy, plus the isolated emulator thread on cell 0), and
 // the PCI requests applied with the NUMA policy (nova/pci/stats.py: spec, then NUMA affinity, then
-// unrequested PFs dropped; strictly local devices used whenever there are enough).
+// unrequested PFs dropped; strictly local devices used whenever there are enough). Claims follow
+// PciDevice.claim: a held PF makes its VFs unclaimable and a held VF its PF.
 //
 // The per-guest-node reading (vocab.AffinityPerGuestNode) is the StarlingX document's sentence "an
 // eligible host NUMA node is required for each virtual NUMA node". Chosen interpretation: over
