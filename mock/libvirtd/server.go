@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hwcert/hwcert/mock/chaos"
 	"github.com/hwcert/hwcert/mock/lab"
 	"github.com/hwcert/hwcert/mock/render"
 )
@@ -51,12 +52,14 @@ type Server struct {
 	capsErr error
 	devices []nodeDevice
 	byName  map[string]int
+	chaos   *chaos.Set // plumbing faults (chaos.go); nil injects none
 
 	mu        sync.Mutex
 	closed    bool
 	done      chan struct{}
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
+	downUntil time.Time // a restart (chaos.go) keeps the daemon away until then
 	wg        sync.WaitGroup
 }
 
@@ -160,6 +163,11 @@ func (s *Server) Serve(l net.Listener) error {
 			c.Close()
 			return nil
 		}
+		if s.down() {
+			s.mu.Unlock()
+			c.Close()
+			continue
+		}
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
 		s.mu.Unlock()
@@ -256,6 +264,10 @@ func (s *Server) serveConn(c net.Conn) {
 			default:
 				log.Debug("connection read failed", "err", err)
 			}
+			return
+		}
+		if s.dropCall(sess, msg) {
+			log.Info("chaos: closing the connection instead of answering a call")
 			return
 		}
 		reply := sess.handle(msg)
