@@ -239,6 +239,7 @@ func (m *Mock) startDaemon(ctx context.Context, host string, inv *lab.HostInvent
 		m.uris[host] = "qemu+unix:///system?socket=" + sock
 	}
 	d := libvirtd.New(host, inv, m.cloud.DomainSource(host))
+	d.SetChaos(m.chaos)
 	m.daemons = append(m.daemons, d)
 	go func() {
 		if err := d.Serve(ln); err != nil {

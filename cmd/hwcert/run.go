@@ -236,6 +236,11 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 				}
 			}
 
+			if err := cmd.Context().Err(); err != nil {
+				return interruptedBeforeStart(cmd.Context())
+			}
+			onSecondSignal(leftBehindMessage(configFile))
+			refuseToStartIfInterrupted(cmd.Context())
 			t := &testingT{}
 			passed := RunSpecs(t, "hwcert", suiteConfig, reporterConfig) && !t.failed
 			if worker.active() {

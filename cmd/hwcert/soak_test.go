@@ -42,6 +42,9 @@ func soakFaults(rng *rand.Rand) []string {
 		"delete-409:0.1",
 		"stuck:0.01",
 		"boot-error:0.03",
+		// Per call: an inventory of a host is some 40 calls, each attempt of which must get through.
+		fmt.Sprintf("libvirt-drop:%.3f", 0.002+rng.Float64()*0.004),
+		fmt.Sprintf("libvirt-restart:%dms", 1500+rng.IntN(2500)),
 	}
 	var out []string
 	for _, f := range pool {

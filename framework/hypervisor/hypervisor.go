@@ -44,6 +44,7 @@ type Evidence struct {
 // Inspector holds one libvirt connection per host.
 type Inspector struct {
 	resolve URIResolver
+	report  func(Retry) // nil: retries are not reported
 
 	mu    sync.Mutex // guards conns
 	conns map[string]*hostConn
@@ -66,9 +67,35 @@ func New(resolve URIResolver) *Inspector {
 	return &Inspector{resolve: resolve, conns: map[string]*hostConn{}}
 }
 
-// withConn runs fn with the host's connection, opening it if needed. A connection that died
-// (libvirtd restarted, ssh dropped) is reopened once.
+// OnRetry has report called for every call run again after a plumbing failure, so that the
+// spec's timeline shows the hiccups of the lab it rode out. Call it before the first call.
+func (in *Inspector) OnRetry(report func(Retry)) { in.report = report }
+
+// withConn runs fn with the host's connection, opening it if needed. Every call is a read, so
+// one that failed on the plumbing (the connection dropped mid-call, libvirtd restarting) is run
+// again on a new connection, with bounded backoff; a call abandoned at its deadline is not.
 func (in *Inspector) withConn(ctx context.Context, host string, fn func(c *libvirt.Connect, uri string) error) error {
+	for attempt := 1; ; attempt++ {
+		err := in.once(ctx, host, fn)
+		if err == nil || !retryable(err) || attempt >= retryAttempts || ctx.Err() != nil {
+			return err
+		}
+		wait := min(retryBackoff<<(attempt-1), retryMaxBackoff)
+		if in.report != nil {
+			in.report(Retry{Host: host, Kind: RetryKind, Reason: err.Error(), Attempt: attempt, Wait: wait})
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (gave up retrying: %w)", err, ctx.Err())
+		}
+	}
+}
+
+// once runs fn once with the host's connection, opening it if needed.
+func (in *Inspector) once(ctx context.Context, host string, fn func(c *libvirt.Connect, uri string) error) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("host %s: %w", host, err)
 	}

@@ -239,6 +239,7 @@ func connect(ctx context.Context, b bootstrap) (*Env, error) {
 		return nil, fmt.Errorf("config network: %w", err)
 	}
 	hv := hypervisor.New(cfg.HypervisorURI)
+	hv.OnRetry(reportLibvirtRetry)
 	inv, err := Discover(ctx, cfg, cloud, hv, cat)
 	if err != nil {
 		_ = hv.Close()

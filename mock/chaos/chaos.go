@@ -206,6 +206,9 @@ func (s *Set) Arm() {
 	}
 }
 
+// Armed reports whether the faults have started (see Arm), for faults injected on a schedule.
+func (s *Set) Armed() bool { return s != nil && s.armed.Load() }
+
 // Fire decides whether one eligible event of kind k fails; none does before Arm.
 func (s *Set) Fire(k Kind) bool {
 	if s == nil || !s.armed.Load() {

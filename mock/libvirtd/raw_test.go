@@ -44,7 +44,7 @@ func (r *rawClient) read() (header, []byte, error) {
 		return header{}, nil, err
 	}
 	var buf bytes.Buffer
-	msg, err := readMessage(r.c, &buf)
+	msg, err := readMessage(r.c, &buf, messageMax)
 	if err != nil {
 		return header{}, nil, err
 	}
@@ -231,7 +231,8 @@ func TestHostilePacketsCloseOnlyTheirConnection(t *testing.T) {
 		{"length shorter than the header", append(lengthWord(20), make([]byte, 16)...), false},
 		{"huge length", lengthWord(0xffffffff), false},
 		{"negative length", lengthWord(0x80000000), false},
-		{"just over the maximum", lengthWord(lenSize + messageMax + 1), false},
+		{"just over the maximum", lengthWord(lenSize + defaultLimits.callMax + 1), false},
+		{"libvirt's 32 MiB maximum", lengthWord(lenSize + messageMax), false},
 		{"ascii garbage", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), false},
 		{"truncated header", append(lengthWord(28), 0x20, 0, 0x80, 0x86, 0, 0, 0), true},
 		{"truncated payload", append(lengthWord(1000), make([]byte, 100)...), true},
@@ -433,8 +434,8 @@ func FuzzReadMessage(f *testing.F) {
 	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 1, 2})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var buf bytes.Buffer
-		msg, err := readMessage(bytes.NewReader(data), &buf)
-		if err == nil && (len(msg) < headerSize || len(msg) > messageMax || len(msg)+lenSize > len(data)) {
+		msg, err := readMessage(bytes.NewReader(data), &buf, defaultLimits.callMax)
+		if err == nil && (len(msg) < headerSize || len(msg) > int(defaultLimits.callMax) || len(msg)+lenSize > len(data)) {
 			t.Fatalf("message of %d bytes from %d bytes of input", len(msg), len(data))
 		}
 	})

@@ -16,10 +16,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
 
+	"github.com/hwcert/hwcert/mock/chaos"
 	"github.com/hwcert/hwcert/mock/lab"
 	"github.com/hwcert/hwcert/mock/render"
 )
@@ -27,6 +29,21 @@ import (
 // writeTimeout bounds how long a reply may wait for a client that stopped reading, so that such
 // a client cannot pin a goroutine forever.
 const writeTimeout = 30 * time.Second
+
+// limits bound what clients can make the daemon hold: at most maxConns connections served at
+// once (past them a client waits in the kernel's accept queue, as with a real libvirtd at
+// max_clients), calls of at most callMax bytes (every call the daemon serves is a few hundred
+// bytes; libvirt's own 32 MiB limit is for the domain XML a define carries, which it does not
+// serve), a call's bytes within readTimeout of its first, and a connection idle for idleTimeout
+// closed (a libvirt client reconnects; one using keepalive is never idle that long).
+type limits struct {
+	maxConns    int
+	callMax     uint32
+	readTimeout time.Duration
+	idleTimeout time.Duration
+}
+
+var defaultLimits = limits{maxConns: 64, callMax: 1 << 20, readTimeout: 30 * time.Second, idleTimeout: 15 * time.Minute}
 
 // nodeDevice is one node device of the host with its XML rendered once (the hardware is static).
 type nodeDevice struct {
@@ -51,13 +68,18 @@ type Server struct {
 	capsErr error
 	devices []nodeDevice
 	byName  map[string]int
+	chaos   *chaos.Set // plumbing faults (chaos.go); nil injects none
 
 	mu        sync.Mutex
 	closed    bool
 	done      chan struct{}
 	listeners map[net.Listener]struct{}
 	conns     map[net.Conn]struct{}
+	downUntil time.Time // a restart (chaos.go) keeps the daemon away until then
 	wg        sync.WaitGroup
+
+	limits limits
+	slots  chan struct{} // one token per connection served (limits.maxConns)
 }
 
 // New creates the daemon of host. inv is the host's inventory (its capabilities and node
@@ -73,6 +95,8 @@ func New(host string, inv *lab.HostInventory, src DomainSource) *Server {
 		done:      make(chan struct{}),
 		listeners: map[net.Listener]struct{}{},
 		conns:     map[net.Conn]struct{}{},
+		limits:    defaultLimits,
+		slots:     make(chan struct{}, defaultLimits.maxConns),
 	}
 	s.caps, s.capsErr = render.CapabilitiesXML(inv)
 	if s.capsErr != nil {
@@ -134,8 +158,14 @@ func (s *Server) Serve(l net.Listener) error {
 	s.log.Debug("serving", "addr", l.Addr().String())
 	backoff := 10 * time.Millisecond
 	for {
+		select {
+		case s.slots <- struct{}{}:
+		case <-s.done:
+			return nil
+		}
 		c, err := l.Accept()
 		if err != nil {
+			<-s.slots
 			if s.isClosed() || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
@@ -158,7 +188,14 @@ func (s *Server) Serve(l net.Listener) error {
 		if s.closed {
 			s.mu.Unlock()
 			c.Close()
+			<-s.slots
 			return nil
+		}
+		if s.down() {
+			s.mu.Unlock()
+			c.Close()
+			<-s.slots
+			continue
 		}
 		s.conns[c] = struct{}{}
 		s.wg.Add(1)
@@ -201,9 +238,10 @@ type errFrame struct{ msg string }
 
 func (e *errFrame) Error() string { return e.msg }
 
-// readMessage reads one length-prefixed message (header + payload). The buffer grows only as
-// bytes arrive, so a hostile length word cannot make the daemon allocate 32 MiB up front.
-func readMessage(r io.Reader, buf *bytes.Buffer) ([]byte, error) {
+// readMessage reads one length-prefixed message (header + payload) of at most max bytes after
+// the length word. The buffer grows only as bytes arrive, so a hostile length word cannot make
+// the daemon allocate up front.
+func readMessage(r io.Reader, buf *bytes.Buffer, max uint32) ([]byte, error) {
 	var lw [lenSize]byte
 	if _, err := io.ReadFull(r, lw[:]); err != nil {
 		return nil, err
@@ -212,8 +250,8 @@ func readMessage(r io.Reader, buf *bytes.Buffer) ([]byte, error) {
 	if n < lenSize+headerSize {
 		return nil, &errFrame{fmt.Sprintf("message length %d is shorter than length word and header (%d)", n, lenSize+headerSize)}
 	}
-	if n > lenSize+messageMax {
-		return nil, &errFrame{fmt.Sprintf("message length %d exceeds the maximum of %d", n, lenSize+messageMax)}
+	if n > lenSize+max {
+		return nil, &errFrame{fmt.Sprintf("message length %d exceeds the maximum of %d", n, lenSize+max)}
 	}
 	buf.Reset()
 	if _, err := io.CopyN(buf, r, int64(n-lenSize)); err != nil {
@@ -233,6 +271,7 @@ func (s *Server) serveConn(c net.Conn) {
 		delete(s.conns, c)
 		s.mu.Unlock()
 		c.Close()
+		<-s.slots
 	}()
 	// A bug triggered by one client's packet costs that client its connection, never the daemon.
 	defer func() {
@@ -245,17 +284,25 @@ func (s *Server) serveConn(c net.Conn) {
 	br := bufio.NewReaderSize(c, 64<<10)
 	var buf bytes.Buffer
 	for {
-		msg, err := readMessage(br, &buf)
+		msg, err := s.nextCall(c, br, &buf)
 		if err != nil {
 			var fe *errFrame
 			switch {
 			case errors.As(err, &fe):
 				log.Warn("closing connection on a malformed message", "err", err)
+			case errors.Is(err, errIdle):
+				log.Info("closing an idle connection", "idle_for", s.limits.idleTimeout)
+			case errors.Is(err, os.ErrDeadlineExceeded):
+				log.Warn("closing a connection whose call did not arrive in time", "read_timeout", s.limits.readTimeout)
 			case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
 				log.Debug("connection closed")
 			default:
 				log.Debug("connection read failed", "err", err)
 			}
+			return
+		}
+		if s.dropCall(sess, msg) {
+			log.Info("chaos: closing the connection instead of answering a call")
 			return
 		}
 		reply := sess.handle(msg)
@@ -271,4 +318,26 @@ func (s *Server) serveConn(c net.Conn) {
 			return
 		}
 	}
+}
+
+// errIdle ends a connection that sent nothing for limits.idleTimeout.
+var errIdle = errors.New("connection idle")
+
+// nextCall waits up to idleTimeout for a message to start, then reads it within readTimeout.
+func (s *Server) nextCall(c net.Conn, br *bufio.Reader, buf *bytes.Buffer) ([]byte, error) {
+	if br.Buffered() == 0 {
+		if err := c.SetReadDeadline(time.Now().Add(s.limits.idleTimeout)); err != nil {
+			return nil, err
+		}
+		if _, err := br.Peek(1); err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				return nil, errIdle
+			}
+			return nil, err
+		}
+	}
+	if err := c.SetReadDeadline(time.Now().Add(s.limits.readTimeout)); err != nil {
+		return nil, err
+	}
+	return readMessage(br, buf, s.limits.callMax)
 }
