@@ -105,6 +105,7 @@ func (f *Framework) Inspect(ctx context.Context, srv *servers.Server) *placement
 }
 
 func (f *Framework) placement(ctx context.Context, srv *servers.Server) (*placement.Placement, error) {
+	step("inspect server %s on its hypervisor", srv.Name)
 	cur, err := f.Cloud.GetServer(ctx, srv.ID)
 	if err != nil {
 		return nil, fmt.Errorf("reading server %s: %w", srv.ID, err)
@@ -197,9 +198,10 @@ func (f *Framework) AcquireHost(ctx context.Context, reason string, want hostloc
 		expires = dl.Add(2 * f.cleanupTimeout())
 	}
 	l, err := f.env.Hosts.Acquire(ctx, f.Cloud.PollInterval(), claims, expires, func(held []openstack.Lease) {
-		By(fmt.Sprintf("waiting for a host to %s: %s", reason, describeLeases(held)))
+		step("waiting for a host to %s: %s", reason, describeLeases(held))
 	})
 	expectNoError(err, "taking a host to %s", reason)
+	step("hold %d slots of %s", len(l.Leases()), l.Host)
 	held := time.Now()
 	DeferCleanup(func(ctx context.Context) error {
 		AddReportEntry(hostlock.EntryHold, hostlock.Hold{Host: l.Host, Leases: l.Leases(), Seconds: time.Since(held).Seconds()}, ReportEntryVisibilityNever)
@@ -268,6 +270,23 @@ func describeLeases(held []openstack.Lease) string {
 func (f *Framework) HostWhere(ctx context.Context, reason string, want hostlock.Want, pred func(h *inventory.Host) bool) string {
 	GinkgoHelper()
 	return f.AcquireHost(ctx, reason, want, f.Inventory.HostsWhere(pred)...)
+}
+
+// stepHook, when set, is told every step of a spec as it starts (SetStepHook).
+var stepHook atomic.Pointer[func(string)]
+
+// SetStepHook has every step of a spec (By: create flavor, boot, each status change while
+// waiting, inspect, delete, waiting for a host) also told to hook as it starts, so `hwcert run`
+// prints them live; Ginkgo itself shows them only in the report of a spec that failed.
+func SetStepHook(hook func(step string)) { stepHook.Store(&hook) }
+
+// step is one step of a spec: By, and the hook.
+func step(format string, args ...any) {
+	text := fmt.Sprintf(format, args...)
+	By(text)
+	if h := stepHook.Load(); h != nil {
+		(*h)(text)
+	}
 }
 
 // track records a server the spec created, or its latest state, for evidence.
