@@ -97,8 +97,9 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 		})
 
 	// Filling a host: every device of the alias goes to its own guest, no two guests share one,
-	// and the next guest finds no valid host. It needs the whole host, so it runs alone.
-	DescribeTable("no device is ever given to two guests", Serial,
+	// and the next guest finds no valid host. It holds the whole host (not the whole run: other
+	// specs run meanwhile on the other hosts).
+	DescribeTable("no device is ever given to two guests",
 		func(ctx SpecContext, alias string) {
 			hosts := f.RequireDevices(alias, 2)
 			host := f.AcquireHost(ctx, "host two "+alias+" devices", hostlock.Want{Whole: true}, hosts...)
