@@ -107,7 +107,16 @@ func (h *Holder) Acquire(ctx context.Context, poll time.Duration, claims []Claim
 func (h *Holder) tryClaim(ctx context.Context, c Claim, holder string, expires time.Time, spread int) (*Lock, []openstack.Lease, error) {
 	lock := &Lock{Host: c.Host, cloud: h.cloud}
 	giveBack := func(err error) error {
-		if rerr := lock.Release(context.WithoutCancel(ctx)); rerr != nil {
+		bg, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if ctx.Err() != nil {
+			// A create cut by the deadline may have taken effect: give back every lease of
+			// this holder the lab has, not only those whose create was answered.
+			if ls, lerr := h.cloud.Leases(bg); lerr == nil {
+				lock.leases = slices.DeleteFunc(ls, func(l openstack.Lease) bool { return l.Holder != holder })
+			}
+		}
+		if rerr := lock.Release(bg); rerr != nil {
 			return errors.Join(err, fmt.Errorf("giving back part of a claim: %w", rerr))
 		}
 		return err
