@@ -26,8 +26,14 @@ func (f *Framework) Boot(ctx context.Context, fl *Flavor, opts ...BootOption) (*
 	for _, opt := range opts {
 		opt(&o)
 	}
+	name := f.name("vm")
+	where := "wherever Nova places it"
+	if o.host != "" {
+		where = "on " + o.host
+	}
+	step("boot server %s of flavor %s %s", name, fl.Name, where)
 	srv, err := f.Cloud.CreateServer(ctx, openstack.ServerSpec{
-		Name: f.name("vm"), FlavorID: fl.ID, ImageID: f.env.ImageID, Network: f.env.NetworkID, Host: o.host,
+		Name: name, FlavorID: fl.ID, ImageID: f.env.ImageID, Network: f.env.NetworkID, Host: o.host,
 	})
 	if err != nil {
 		f.skipIfOptionalAliasUndefined(err)
@@ -38,10 +44,17 @@ func (f *Framework) Boot(ctx context.Context, fl *Flavor, opts ...BootOption) (*
 	}
 	id := srv.ID
 	DeferCleanup(func(ctx context.Context) {
+		step("delete server %s", name)
 		expectNoError(f.Cloud.DeleteServer(ctx, id), "deleting server %s", id)
 	}, NodeTimeout(f.cleanupTimeout()))
 	f.track(srv)
-	booted, err := f.Cloud.WaitForBoot(ctx, id)
+	booted, err := f.Cloud.WatchBoot(ctx, id, func(s *servers.Server) {
+		if s.TaskState != "" {
+			step("server %s: %s (%s)", name, s.Status, s.TaskState)
+		} else {
+			step("server %s: %s", name, s.Status)
+		}
+	})
 	if booted != nil {
 		f.track(booted)
 		srv = booted

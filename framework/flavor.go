@@ -85,12 +85,14 @@ func (f *Framework) TryCreateFlavor(ctx context.Context, opts ...FlavorOption) (
 		cloud = cloud.WithMicroversion(o.microversion)
 	}
 	size := f.Config.Flavor
+	step("create flavor %s with %v", fl.Name, o.specs)
 	created, err := cloud.CreateFlavor(ctx, openstack.FlavorSpec{Name: fl.Name, VCPUs: size.VCPUs, RAMMB: size.RAMMB, DiskGB: size.DiskGB})
 	if err != nil {
 		return fl, err
 	}
 	fl.ID = created.ID
 	DeferCleanup(func(ctx context.Context) {
+		step("delete flavor %s", fl.Name)
 		expectNoError(f.Cloud.DeleteFlavor(ctx, fl.ID), "deleting flavor %s", fl.ID)
 	}, NodeTimeout(f.cleanupTimeout()))
 	// What the verdict expects comes from what Nova answers it stored (the flavor is new, so

@@ -23,6 +23,7 @@ import (
 
 	"github.com/hwcert/hwcert/config"
 	"github.com/hwcert/hwcert/framework/catalog"
+	"github.com/hwcert/hwcert/framework/cpuset"
 	"github.com/hwcert/hwcert/framework/evidence"
 	"github.com/hwcert/hwcert/framework/hostlock"
 	"github.com/hwcert/hwcert/framework/hypervisor"
@@ -104,6 +105,7 @@ func (f *Framework) Inspect(ctx context.Context, srv *servers.Server) *placement
 }
 
 func (f *Framework) placement(ctx context.Context, srv *servers.Server) (*placement.Placement, error) {
+	step("inspect server %s on its hypervisor", srv.Name)
 	cur, err := f.Cloud.GetServer(ctx, srv.ID)
 	if err != nil {
 		return nil, fmt.Errorf("reading server %s: %w", srv.ID, err)
@@ -157,22 +159,23 @@ func (f *Framework) RequireDevices(alias string, count int) []string {
 	return f.Inventory.HostsWhere(inventory.HasDevices(alias, count))
 }
 
-// HostFor acquires a host that meets the need (see AcquireHost), or skips the spec with the
-// reason `hwcert inventory` gives for it.
+// HostFor acquires a host that meets the need and holds on it what the need says (see
+// AcquireHost), or skips the spec with the reason `hwcert inventory` gives for it.
 func (f *Framework) HostFor(ctx context.Context, n needs.Need) string {
 	GinkgoHelper()
 	hosts, reason := n.Hosts(f.Inventory)
 	if reason != "" {
 		Skip(reason)
 	}
-	return f.AcquireHost(ctx, n.Can, hosts...)
+	return f.AcquireHost(ctx, n.Can, n.Hold, hosts...)
 }
 
-// AcquireHost gives the spec one of the candidate hosts to itself until it ends, and returns its
-// name (see package hostlock). The release is registered before any server of the spec exists,
-// so it runs after their deletion (cleanups run in reverse order). With no candidates the spec is
-// skipped, saying that no host of the lab can do what reason says.
-func (f *Framework) AcquireHost(ctx context.Context, reason string, candidates ...string) string {
+// AcquireHost holds what want says on one of the candidate hosts until the spec ends, and
+// returns the host's name (see package hostlock): the devices and the room for dedicated guests
+// the spec's servers take, or the whole host. The release is registered before any server of the
+// spec exists, so it runs after their deletion (cleanups run in reverse order). With no
+// candidates the spec is skipped, saying that no host of the lab can do what reason says.
+func (f *Framework) AcquireHost(ctx context.Context, reason string, want hostlock.Want, candidates ...string) string {
 	GinkgoHelper()
 	if len(candidates) == 0 {
 		Skip(needs.NoHostReason(reason))
@@ -180,21 +183,79 @@ func (f *Framework) AcquireHost(ctx context.Context, reason string, candidates .
 	// Start at a different candidate on each process so parallel specs spread over the hosts.
 	start := GinkgoParallelProcess() % len(candidates)
 	order := append(slices.Clone(candidates[start:]), candidates[:start]...)
-	// The lease lapses when the spec and its cleanups must have ended, should the run be killed.
+	claims := make([]hostlock.Claim, len(order))
+	for i, host := range order {
+		c, err := hostlock.ClaimOn(host, f.capacity(host), want)
+		expectNoError(err, "holding what the spec needs to %s", reason)
+		claims[i] = c
+	}
+	if len(claims[0].Groups) == 0 {
+		return order[0] // nothing another server could take from this spec
+	}
+	// The leases lapse when the spec and its cleanups must have ended, should the run be killed.
 	expires := time.Now().Add(time.Hour)
 	if dl, ok := ctx.Deadline(); ok {
 		expires = dl.Add(2 * f.cleanupTimeout())
 	}
-	l, err := f.env.Hosts.Acquire(ctx, f.Cloud.PollInterval(), order, expires, func(held []openstack.Lease) {
-		By(fmt.Sprintf("waiting for a host to %s: %s", reason, describeLeases(held)))
+	l, err := f.env.Hosts.Acquire(ctx, f.Cloud.PollInterval(), claims, expires, func(held []openstack.Lease) {
+		step("waiting for a host to %s: %s", reason, describeLeases(held))
 	})
 	expectNoError(err, "taking a host to %s", reason)
+	step("hold %d slots of %s", len(l.Leases()), l.Host)
 	held := time.Now()
 	DeferCleanup(func(ctx context.Context) error {
-		AddReportEntry(hostlock.EntryHold, hostlock.Hold{Host: l.Host, Seconds: time.Since(held).Seconds()}, ReportEntryVisibilityNever)
+		AddReportEntry(hostlock.EntryHold, hostlock.Hold{Host: l.Host, Leases: l.Leases(), Seconds: time.Since(held).Seconds()}, ReportEntryVisibilityNever)
 		return l.Release(ctx)
 	}, NodeTimeout(f.cleanupTimeout()))
 	return l.Host
+}
+
+// capacity is what a host offers to hold: its exposed devices per alias, and how many dedicated
+// guests of the suites' flavor size fit at once on any one of its NUMA nodes (by the node's
+// pCPUs in cpu_dedicated_set and its memory).
+func (f *Framework) capacity(host string) hostlock.Capacity {
+	GinkgoHelper()
+	h, ok := f.Inventory.Host(host)
+	Expect(ok).To(BeTrue(), "host %s is not in the lab inventory", host)
+	c := hostlock.Capacity{Devices: map[string][]string{}}
+	for _, d := range h.Devices {
+		if !d.Exposed {
+			continue
+		}
+		for _, a := range d.Aliases {
+			c.Devices[a] = append(c.Devices[a], d.Address.String())
+		}
+	}
+	var dedicated []int
+	set, limited := f.Config.Nova.CPUDedicatedSet[host]
+	if limited {
+		var err error
+		dedicated, err = cpuset.Parse(set)
+		expectNoError(err, "config nova.cpu_dedicated_set.%s", host)
+	}
+	pcpus := map[int]int{}
+	for cpu, node := range h.CPUNode {
+		if !limited || slices.Contains(dedicated, cpu) {
+			pcpus[node]++
+		}
+	}
+	size := f.Config.Flavor
+	fit := -1
+	for _, cell := range h.Cells {
+		n, ok := pcpus[cell.ID]
+		if !ok {
+			continue // no CPU a dedicated guest could be pinned to
+		}
+		n /= max(size.VCPUs, 1)
+		if cell.MemoryKiB > 0 && size.RAMMB > 0 {
+			n = min(n, int(cell.MemoryKiB/uint64(size.RAMMB*1024)))
+		}
+		if fit < 0 || n < fit {
+			fit = n
+		}
+	}
+	c.CPUs = max(fit, 1)
+	return c
 }
 
 func describeLeases(held []openstack.Lease) string {
@@ -205,10 +266,27 @@ func describeLeases(held []openstack.Lease) string {
 	return strings.Join(parts, "; ")
 }
 
-// HostWhere acquires a host satisfying pred (see AcquireHost).
-func (f *Framework) HostWhere(ctx context.Context, reason string, pred func(h *inventory.Host) bool) string {
+// HostWhere acquires a host satisfying pred and holds want on it (see AcquireHost).
+func (f *Framework) HostWhere(ctx context.Context, reason string, want hostlock.Want, pred func(h *inventory.Host) bool) string {
 	GinkgoHelper()
-	return f.AcquireHost(ctx, reason, f.Inventory.HostsWhere(pred)...)
+	return f.AcquireHost(ctx, reason, want, f.Inventory.HostsWhere(pred)...)
+}
+
+// stepHook, when set, is told every step of a spec as it starts (SetStepHook).
+var stepHook atomic.Pointer[func(string)]
+
+// SetStepHook has every step of a spec (By: create flavor, boot, each status change while
+// waiting, inspect, delete, waiting for a host) also told to hook as it starts, so `hwcert run`
+// prints them live; Ginkgo itself shows them only in the report of a spec that failed.
+func SetStepHook(hook func(step string)) { stepHook.Store(&hook) }
+
+// step is one step of a spec: By, and the hook.
+func step(format string, args ...any) {
+	text := fmt.Sprintf(format, args...)
+	By(text)
+	if h := stepHook.Load(); h != nil {
+		(*h)(text)
+	}
 }
 
 // track records a server the spec created, or its latest state, for evidence.

@@ -3,30 +3,46 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/hwcert/hwcert/framework/hostlock"
+	"github.com/hwcert/hwcert/framework/openstack"
 )
 
-// bound is the least wall time the lab allowed the run that was just done: a host is held by
-// one spec at a time, so no schedule finishes before the host held longest in total is done,
-// nor before the total of all holds spread over every host.
+// bound is the least wall time the lab and the run's processes allowed the run that was just
+// done. A lease (one slot of a host's devices or dedicated CPUs, or all of them) is held by one
+// spec at a time, so the specs that ran in parallel took at least as long as the lease held
+// longest in total, and at least their total run time over the processes; Serial specs run
+// alone, after them.
 type bound struct {
-	Wall         time.Duration // the larger of the two below
-	BusiestHost  string
-	BusiestHeld  time.Duration
-	TotalHeld    time.Duration
-	Hosts, Holds int
+	Wall          time.Duration // Serial + the larger of BusiestHeld and Spread
+	BusiestLease  string
+	BusiestHeld   time.Duration
+	Spread        time.Duration // the parallel specs' total run time over the processes
+	Serial        time.Duration
+	Holds, Leases int
 }
 
-// runBound reads the holds recorded in a run's report (hostlock.EntryHold).
-func runBound(r types.Report, hosts int) (bound, error) {
-	perHost := map[string]time.Duration{}
+// runBound reads the holds recorded in a run's report (hostlock.EntryHold) and its specs' run
+// times.
+func runBound(r types.Report, procs int) (bound, error) {
+	perLease := map[string]time.Duration{}
 	var b bound
+	var parallel time.Duration
 	for _, s := range r.SpecReports {
+		if s.LeafNodeType != types.NodeTypeIt || s.State == types.SpecStateSkipped || s.State == types.SpecStatePending {
+			continue
+		}
+		if s.IsSerial {
+			b.Serial += s.RunTime
+		} else {
+			parallel += s.RunTime
+		}
 		for _, e := range s.ReportEntries {
 			if e.Name != hostlock.EntryHold {
 				continue
@@ -35,36 +51,33 @@ func runBound(r types.Report, hosts int) (bound, error) {
 			if err := json.Unmarshal([]byte(e.Value.AsJSON), &h); err != nil {
 				return bound{}, fmt.Errorf("report entry %s of spec %q: %w", e.Name, s.FullText(), err)
 			}
-			d := time.Duration(h.Seconds * float64(time.Second))
-			perHost[h.Host] += d
-			b.TotalHeld += d
 			b.Holds++
+			if s.IsSerial {
+				continue
+			}
+			for _, l := range h.Leases {
+				perLease[l] += time.Duration(h.Seconds * float64(time.Second))
+			}
 		}
 	}
-	b.Hosts = max(hosts, len(perHost))
-	names := make([]string, 0, len(perHost))
-	for h := range perHost {
-		names = append(names, h)
-	}
-	slices.Sort(names)
-	for _, h := range names {
-		if perHost[h] > b.BusiestHeld {
-			b.BusiestHost, b.BusiestHeld = h, perHost[h]
+	b.Leases = len(perLease)
+	for _, l := range slices.Sorted(maps.Keys(perLease)) {
+		if perLease[l] > b.BusiestHeld {
+			b.BusiestLease, b.BusiestHeld = l, perLease[l]
 		}
 	}
-	b.Wall = b.BusiestHeld
-	if b.Hosts > 0 {
-		b.Wall = max(b.Wall, b.TotalHeld/time.Duration(b.Hosts))
-	}
+	b.Spread = parallel / time.Duration(max(procs, 1))
+	b.Wall = b.Serial + max(b.BusiestHeld, b.Spread)
 	return b, nil
 }
 
 func (b bound) String() string {
+	r := func(d time.Duration) time.Duration { return d.Round(100 * time.Millisecond) }
 	if b.Holds == 0 {
-		return "no spec held a host"
+		return fmt.Sprintf("the run's bound %s (no spec held a host)", r(b.Wall))
 	}
-	return fmt.Sprintf("the lab's bound %s (%d host holds, %s in all over %d hosts; busiest %s held %s)",
-		b.Wall.Round(100*time.Millisecond), b.Holds, b.TotalHeld.Round(100*time.Millisecond), b.Hosts, b.BusiestHost, b.BusiestHeld.Round(100*time.Millisecond))
+	return fmt.Sprintf("the run's bound %s (Serial specs %s, then the larger of the busiest lease %s held %s and the parallel specs' time over the processes %s; %d holds of %d leases)",
+		r(b.Wall), r(b.Serial), strings.TrimPrefix(b.BusiestLease, openstack.LeasePrefix), r(b.BusiestHeld), r(b.Spread), b.Holds, b.Leases)
 }
 
 // withoutHolds keeps the hold entries out of the JUnit report, which stays small for CI.

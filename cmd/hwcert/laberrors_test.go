@@ -66,3 +66,25 @@ func TestRunRefusesUnboundedOrBadRetries(t *testing.T) {
 		}
 	}
 }
+
+// JUnit test names carry a spec's labels but its fault:* labels.
+func TestJUnitNamesLeaveFaultLabelsOut(t *testing.T) {
+	s := spec("boots", types.SpecStatePassed, "", 1)
+	s.ContainerHierarchyLabels = [][]string{{"passthrough", "fault:wrong-device"}}
+	s.LeafNodeLabels = []string{"alias:gpu", "fault:drop-hostdev", "fault:extra-hostdev"}
+	r := types.Report{SuiteDescription: "hwcert", SpecReports: types.SpecReports{s}}
+	path := filepath.Join(t.TempDir(), "junit.xml")
+	if err := reporters.GenerateJUnitReport(withoutFaultLabels(r), path); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := string(data); strings.Contains(out, "fault:") || !strings.Contains(out, "boots [passthrough, alias:gpu]") {
+		t.Errorf("junit test name:\n%s", out)
+	}
+	if len(r.SpecReports[0].LeafNodeLabels) != 3 {
+		t.Errorf("the run's own report lost labels: %v", r.SpecReports[0].LeafNodeLabels)
+	}
+}

@@ -15,6 +15,8 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/hwcert/hwcert/framework"
 )
 
 // What a person watching a run sees: one line when a spec starts and one when it ends (state,
@@ -27,12 +29,12 @@ const progressPath = "/hwcert/progress"
 
 // specEvent is one thing a spec did, as a worker tells it.
 type specEvent struct {
-	Kind    string  `json:"kind"` // start, end
+	Kind    string  `json:"kind"` // start, step, end
 	Text    string  `json:"text"`
 	Process int     `json:"process"`
 	State   string  `json:"state,omitempty"`
 	Seconds float64 `json:"seconds,omitempty"`
-	Reason  string  `json:"reason,omitempty"` // skip or failure message, first line
+	Reason  string  `json:"reason,omitempty"` // skip or failure message, first line; a step's text
 }
 
 // progress prints the events of a run.
@@ -81,6 +83,9 @@ func (p *progress) event(e specEvent) {
 	switch e.Kind {
 	case "start":
 		fmt.Fprintf(p.out, "%s %s  [p%d]\n", p.paint(ansiCyan, "▶ start  "), e.Text, e.Process)
+	case "step":
+		// The process tells the steps of specs running at once apart; its start line names the spec.
+		fmt.Fprintf(p.out, "  [p%d] %s (%.1fs)\n", e.Process, e.Reason, e.Seconds)
 	case "end":
 		p.done++
 		code := map[string]string{"passed": ansiGreen, "failed": ansiRed, "skipped": ansiYellow}[e.State]
@@ -130,8 +135,12 @@ func (p *progress) stuck(r types.ProgressReport) {
 	}
 }
 
-// registerProgress makes this process report its specs' starts and ends to send.
+// registerProgress makes this process report its specs' starts, steps and ends to send.
 func registerProgress(send func(specEvent)) {
+	framework.SetStepHook(func(step string) {
+		r := CurrentSpecReport()
+		send(specEvent{Kind: "step", Text: r.FullText(), Process: r.ParallelProcess, Reason: step, Seconds: time.Since(r.StartTime).Seconds()})
+	})
 	ReportBeforeEach(func(r SpecReport) {
 		if r.State == types.SpecStateSkipped {
 			return // filtered out: never started

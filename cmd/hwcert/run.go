@@ -217,7 +217,7 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			// JUnit stays small for CI: timelines only for specs that did not pass or skip
 			// (evidence goes to files, referenced by a report entry).
 			ReportAfterSuite("junit", func(r Report) {
-				err := reporters.GenerateJUnitReportWithConfig(withoutHolds(report.WithoutEntries(r)), junitPath, reporters.JunitReportConfig{
+				err := reporters.GenerateJUnitReportWithConfig(withoutFaultLabels(withoutHolds(report.WithoutEntries(r))), junitPath, reporters.JunitReportConfig{
 					OmitTimelinesForSpecState: types.SpecStatePassed | types.SpecStateSkipped | types.SpecStatePending,
 					OmitLeafNodeType:          true,
 				})
@@ -381,4 +381,23 @@ func verdictCounts(s *report.Summary) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// withoutFaultLabels keeps the fault:* labels (which mock lies a spec must catch, up to a dozen a
+// spec) out of the JUnit test names, which stay short for CI; the other labels stay. The JSON
+// report keeps them all.
+func withoutFaultLabels(r types.Report) types.Report {
+	keep := func(ls []string) []string {
+		return slices.DeleteFunc(slices.Clone(ls), func(l string) bool { return strings.HasPrefix(l, labels.FaultKey+":") })
+	}
+	r.SpecReports = slices.Clone(r.SpecReports)
+	for i, sr := range r.SpecReports {
+		hier := make([][]string, len(sr.ContainerHierarchyLabels))
+		for j, ls := range sr.ContainerHierarchyLabels {
+			hier[j] = keep(ls)
+		}
+		r.SpecReports[i].ContainerHierarchyLabels = hier
+		r.SpecReports[i].LeafNodeLabels = keep(sr.LeafNodeLabels)
+	}
+	return r
 }

@@ -59,7 +59,7 @@ var registry = func() map[string]string {
 		Negative:      "expects the cloud to refuse the request with the error a user sees",
 		MultiDevice:   "requests several devices in one server or flavor",
 		Passthrough:   "checks that requested devices are passed through to the guest",
-		Serial:        "fills a host on purpose and runs alone",
+		Serial:        "fills a host on purpose and holds it whole",
 		NoNUMADevice:  "uses a device without NUMA information (sysfs numa_node -1)",
 		StarlingXDoc:  "checks a claim of the StarlingX documentation",
 		DedicatedCPUs: "uses dedicated (pinned) CPUs, hw:cpu_policy=dedicated",

@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/hwcert/hwcert/config/vocab"
+	"github.com/hwcert/hwcert/framework/hostlock"
 	"github.com/hwcert/hwcert/framework/inventory"
 )
 
@@ -21,6 +22,23 @@ type Need struct {
 	Can string
 	// Host picks the hosts that can serve the spec; nil means any host with Devices devices.
 	Host func(h *inventory.Host) bool
+	// Hold is what the spec holds on the host it gets (see package hostlock): by default the
+	// Devices devices of Alias, and one dedicated guest's CPUs for the NUMA families.
+	Hold hostlock.Want
+}
+
+// AllDevices is n holding every device of its alias on the host, not only those its guest
+// takes: for a spec that must know every one was free (preferred is held to a local device), or
+// that expects a refusal, which must not come from a device another spec took.
+func (n Need) AllDevices() Need {
+	n.Hold.Devices = map[string]int{n.Alias: hostlock.AllDevices}
+	return n
+}
+
+// dedicated is n with room held for one dedicated guest.
+func (n Need) dedicated() Need {
+	n.Hold.CPUs = 1
+	return n
 }
 
 // DevicesReason is why no host of the lab has count devices of the alias, "" when one has.
@@ -54,22 +72,32 @@ func (n Need) Hosts(inv *inventory.Inventory) (hosts []string, reason string) {
 
 // Devices is count devices of the alias on one host.
 func Devices(alias string, count int) Need {
-	return Need{Alias: alias, Devices: count, Can: fmt.Sprintf("give %d × %s", count, alias)}
+	return Need{Alias: alias, Devices: count, Can: fmt.Sprintf("give %d × %s", count, alias), Hold: holdDevices(alias, count)}
 }
 
-// Policy is a one-node guest with one device under the policy: required and socket need a
-// device with NUMA information, the others any device.
+func holdDevices(alias string, count int) hostlock.Want {
+	return hostlock.Want{Devices: map[string]int{alias: count}}
+}
+
+// Policy is a one-node dedicated guest with one device under the policy: required and socket
+// need a device with NUMA information, the others any device. Under preferred it holds every
+// device of the alias, so a remote one is wrong whenever a local one exists.
 func Policy(alias, policy string) Need {
 	pred := inventory.HasDevices(alias, 1)
 	if policy == vocab.PolicyRequired || policy == vocab.PolicySocket {
 		pred = inventory.HasLocalDevices(alias, 1)
 	}
-	return Need{Alias: alias, Devices: 1, Can: fmt.Sprintf("give a %s device under %s", alias, policy), Host: pred}
+	n := Need{Alias: alias, Devices: 1, Can: fmt.Sprintf("give a %s device under %s", alias, policy), Host: pred, Hold: holdDevices(alias, 1)}.dedicated()
+	if policy == vocab.PolicyPreferred {
+		n = n.AllDevices()
+	}
+	return n
 }
 
 // TwoNodes is a host with devices of the alias on two NUMA nodes, so a wrong-node device is free.
 func TwoNodes(alias string) Need {
-	return Need{Alias: alias, Devices: 1, Can: fmt.Sprintf("offer %s devices on two NUMA nodes", alias), Host: inventory.HasDevicesOnNodes(alias, 2)}
+	return Need{Alias: alias, Devices: 1, Can: fmt.Sprintf("offer %s devices on two NUMA nodes", alias), Host: inventory.HasDevicesOnNodes(alias, 2),
+		Hold: holdDevices(alias, 1)}.dedicated()
 }
 
 // TwoNodeGuest is a two-node guest with devices local to it: one device upstream, one per guest
@@ -81,12 +109,14 @@ func TwoNodeGuest(alias, reading string) Need {
 		count = 2
 		pred = inventory.All(pred, inventory.HasDevicesOnNodes(alias, 2))
 	}
-	return Need{Alias: alias, Devices: count, Can: fmt.Sprintf("host a two-node guest with %d × %s", count, alias), Host: pred}
+	return Need{Alias: alias, Devices: count, Can: fmt.Sprintf("host a two-node guest with %d × %s", count, alias), Host: pred,
+		Hold: holdDevices(alias, count)}.dedicated()
 }
 
 // NoNUMAOnly is a host whose devices of the alias all lack NUMA information.
 func NoNUMAOnly(alias string) Need {
-	return Need{Alias: alias, Devices: 1, Can: fmt.Sprintf("offer %s devices without NUMA information only", alias), Host: inventory.OnlyNoNUMADevices(alias)}
+	return Need{Alias: alias, Devices: 1, Can: fmt.Sprintf("offer %s devices without NUMA information only", alias), Host: inventory.OnlyNoNUMADevices(alias),
+		Hold: holdDevices(alias, 1)}.dedicated()
 }
 
 // OneOfTwoNodes is a host with two NUMA nodes whose devices of the alias, all with NUMA
@@ -95,7 +125,7 @@ func OneOfTwoNodes(alias string) Need {
 	return Need{Alias: alias, Devices: 1, Can: fmt.Sprintf("hold %s devices on one of two NUMA nodes only", alias),
 		Host: func(h *inventory.Host) bool {
 			return len(h.Nodes) >= 2 && len(h.NodesWith(alias, 1)) == 1 && h.CountWithNUMA(alias) == h.Count(alias)
-		}}
+		}, Hold: holdDevices(alias, 1)}.dedicated()
 }
 
 // ReadingReason is why a spec written for one reading of PCI NUMA affinity skips on a lab

@@ -108,7 +108,18 @@ func (c *Client) ServerJSON(ctx context.Context, id string) ([]byte, error) {
 // *BootError carrying Nova's fault), for at most the configured boot timeout. At the deadline
 // it returns a *TimeoutError saying the last status and task state it saw.
 func (c *Client) WaitForBoot(ctx context.Context, id string) (*servers.Server, error) {
+	return c.WatchBoot(ctx, id, nil)
+}
+
+// WatchBoot is WaitForBoot calling changed (when not nil) each time the server's status or task
+// state changes, so a person watching the run sees where a boot of minutes is.
+func (c *Client) WatchBoot(ctx context.Context, id string, changed func(*servers.Server)) (*servers.Server, error) {
+	var status, task string
 	return c.pollServer(ctx, id, c.bootTimeout, fmt.Sprintf("server %s to become ACTIVE", id), func(srv *servers.Server, gone error) (bool, error) {
+		if srv != nil && changed != nil && (srv.Status != status || srv.TaskState != task) {
+			status, task = srv.Status, srv.TaskState
+			changed(srv)
+		}
 		switch {
 		case gone != nil:
 			return false, fmt.Errorf("server %s disappeared while booting: %w", id, gone)

@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/hwcert/hwcert/framework"
+	"github.com/hwcert/hwcert/framework/hostlock"
 	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
@@ -25,7 +26,7 @@ var _ = Describe("Server lifecycle", framework.LabelsOf(labels.Lifecycle, labels
 	DescribeTable("devices and NUMA placement survive a hard reboot and a stop/start",
 		func(ctx SpecContext, alias string) {
 			f.RequireDevices(alias, 1)
-			host := f.HostWhere(ctx, fmt.Sprintf("give a %s device", alias), inventory.HasDevices(alias, 1))
+			host := f.HostWhere(ctx, fmt.Sprintf("give a %s device", alias), hostlock.Want{Devices: map[string]int{alias: 1}, CPUs: 1}, inventory.HasDevices(alias, 1))
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs())
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
 			booted := f.Inspect(ctx, srv)

@@ -14,6 +14,7 @@ import (
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework"
 	"github.com/hwcert/hwcert/framework/catalog"
+	"github.com/hwcert/hwcert/framework/hostlock"
 	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
@@ -58,7 +59,13 @@ var _ = Describe("Refused requests", framework.LabelsOf(labels.Negative), func()
 				if host == "" {
 					Skip("no host of the lab has two supported aliases whose devices sit on different NUMA nodes (on different sockets)")
 				}
-				host = f.AcquireHost(ctx, fmt.Sprintf("hold %s and %s on different nodes", a, b), host)
+				// A refusal must not come from a device another spec took: every device of both
+				// aliases is held, and for preferred (accepted) one of each.
+				hold := hostlock.Want{Devices: map[string]int{a: hostlock.AllDevices, b: hostlock.AllDevices}}
+				if policy == vocab.PolicyPreferred {
+					hold = hostlock.Want{Devices: map[string]int{a: 1, b: 1}}
+				}
+				host = f.AcquireHost(ctx, fmt.Sprintf("hold %s and %s on different nodes", a, b), hold, host)
 				fl := f.CreateFlavor(ctx, framework.WithAlias(a, 1), framework.WithAlias(b, 1),
 					framework.WithNUMANodes(1), framework.WithPCINUMAPolicy(policy))
 				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
@@ -83,7 +90,8 @@ var _ = Describe("Refused requests", framework.LabelsOf(labels.Negative), func()
 		DescribeTable("a host without the device",
 			func(ctx SpecContext, alias string) {
 				f.RequireDevices(alias, 1)
-				host := f.HostWhere(ctx, "lack "+alias+" devices", func(h *inventory.Host) bool { return h.Count(alias) == 0 })
+				// No other spec can give the host a device it lacks: no hold.
+				host := f.HostWhere(ctx, "lack "+alias+" devices", hostlock.Want{}, func(h *inventory.Host) bool { return h.Count(alias) == 0 })
 				fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1))
 				srv, err := f.Boot(ctx, fl, framework.WithHost(host))
 				f.ExpectNoValidHost(ctx, srv, err)

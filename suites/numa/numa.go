@@ -23,6 +23,7 @@ import (
 	"github.com/hwcert/hwcert/framework"
 	"github.com/hwcert/hwcert/framework/catalog"
 	"github.com/hwcert/hwcert/framework/cpuset"
+	"github.com/hwcert/hwcert/framework/hostlock"
 	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
@@ -66,7 +67,11 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	// localOnTwoNodeHost boots a one-node guest with one device on a host that has the alias's
 	// devices on two nodes, so a wrong-node device is free, and holds it to the verdict.
 	localOnTwoNodeHost := func(ctx SpecContext, alias, policy string) {
-		host := f.HostFor(ctx, needs.TwoNodes(alias))
+		need := needs.TwoNodes(alias)
+		if policy == vocab.PolicyPreferred {
+			need = need.AllDevices() // every device free: a remote one is wrong while a local one exists
+		}
+		host := f.HostFor(ctx, need)
 		fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 		srv := f.BootActive(ctx, fl, framework.WithHost(host))
 		p := f.Inspect(ctx, srv)
@@ -139,7 +144,11 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	// alias on the host, they find no valid host.
 	DescribeTable("a device without NUMA information",
 		func(ctx SpecContext, alias, policy string) {
-			host := f.HostFor(ctx, needs.NoNUMAOnly(alias))
+			need := needs.NoNUMAOnly(alias)
+			if policy == vocab.PolicyRequired || policy == vocab.PolicySocket {
+				need = need.AllDevices() // the refusal must not come from a device another spec took
+			}
+			host := f.HostFor(ctx, need)
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(1), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(policy))
 			switch policy {
 			case vocab.PolicyLegacy, vocab.PolicyPreferred:
@@ -174,7 +183,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	It("gives two dedicated guests on one host pCPUs of their own",
 		framework.LabelsOf(framework.Faults(vocab.FaultPCPUOverlap, vocab.FaultPCPUWrongNode)...), SpecTimeout(framework.FillingHostTimeout),
 		func(ctx SpecContext) {
-			host := f.HostWhere(ctx, "host two dedicated guests on two NUMA nodes", inventory.HasNodes(2))
+			host := f.HostWhere(ctx, "host two dedicated guests on two NUMA nodes", hostlock.Want{CPUs: 2}, inventory.HasNodes(2))
 			fl := f.CreateFlavor(ctx, framework.WithDedicatedCPUs())
 			first := f.Inspect(ctx, f.BootActive(ctx, fl, framework.WithHost(host)))
 			second := f.Inspect(ctx, f.BootActive(ctx, fl, framework.WithHost(host)))
@@ -188,7 +197,7 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	It("pins dedicated guests inside the host's cpu_dedicated_set",
 		framework.LabelsOf(framework.Faults(vocab.FaultPCPUOutsideSet)...), oneServer,
 		func(ctx SpecContext) {
-			host := f.HostWhere(ctx, "pin inside a cpu_dedicated_set that leaves CPUs out (config nova.cpu_dedicated_set)", func(h *inventory.Host) bool {
+			host := f.HostWhere(ctx, "pin inside a cpu_dedicated_set that leaves CPUs out (config nova.cpu_dedicated_set)", hostlock.Want{CPUs: 1}, func(h *inventory.Host) bool {
 				set, err := cpuset.Parse(framework.Config().Nova.CPUDedicatedSet[h.Name])
 				return err == nil && len(set) > 0 && len(set) < len(h.CPUNode)
 			})
@@ -201,7 +210,8 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 	It("lets a shared-CPU NUMA guest float over its node's CPUs only",
 		framework.LabelsOf(framework.Faults(vocab.FaultSharedFloatWide, vocab.FaultMemnodeLoose, vocab.FaultMemoryNodesetWide, vocab.FaultNUMAUnbound)...), oneServer,
 		func(ctx SpecContext) {
-			host := f.HostWhere(ctx, "host a shared-CPU guest on one of two NUMA nodes", inventory.HasNodes(2))
+			// Shared CPUs are overcommitted, nothing another spec does takes them: no hold.
+			host := f.HostWhere(ctx, "host a shared-CPU guest on one of two NUMA nodes", hostlock.Want{}, inventory.HasNodes(2))
 			fl := f.CreateFlavor(ctx, framework.WithNUMANodes(1))
 			p := f.Inspect(ctx, f.BootActive(ctx, fl, framework.WithHost(host)))
 			Expect(p.Pinned).To(BeFalse(), "shared vCPUs float")
@@ -217,7 +227,11 @@ var _ = Describe("PCI NUMA affinity", framework.LabelsOf(labels.NUMA, labels.Ded
 			if why := needs.ReadingReason(framework.Config().Expect.PCINUMAAffinity, reading); why != "" {
 				Skip(why)
 			}
-			host := f.HostFor(ctx, needs.OneOfTwoNodes(alias))
+			need := needs.OneOfTwoNodes(alias)
+			if reading == vocab.AffinityPerGuestNode {
+				need = need.AllDevices() // the refusal must not come from a device another spec took
+			}
+			host := f.HostFor(ctx, need)
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1), framework.WithNUMANodes(2), framework.WithDedicatedCPUs(), framework.WithPCINUMAPolicy(vocab.PolicyRequired))
 			if reading == vocab.AffinityPerGuestNode {
 				srv, err := f.Boot(ctx, fl, framework.WithHost(host))

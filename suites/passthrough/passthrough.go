@@ -13,6 +13,7 @@ import (
 	"github.com/hwcert/hwcert/config/vocab"
 	"github.com/hwcert/hwcert/framework"
 	"github.com/hwcert/hwcert/framework/extraspecs"
+	"github.com/hwcert/hwcert/framework/hostlock"
 	"github.com/hwcert/hwcert/framework/inventory"
 	"github.com/hwcert/hwcert/framework/labels"
 	"github.com/hwcert/hwcert/framework/matchers"
@@ -44,11 +45,12 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 	// a spare device, so an extra attachment would have something to attach) and checks from
 	// the domain XML that exactly those devices, with the catalog's IDs and function, are there.
 	bootAndCheck := func(ctx SpecContext, alias string, count int) {
-		hosts := f.RequireDevices(alias, count)
+		hosts, hold := f.RequireDevices(alias, count), count
 		if spare := f.Inventory.HostsWhere(inventory.HasDevices(alias, count+1)); len(spare) > 0 {
-			hosts = spare
+			// The spare is held too, so that it is still free when the guest boots.
+			hosts, hold = spare, count+1
 		}
-		host := f.AcquireHost(ctx, fmt.Sprintf("give %d × %s", count, alias), hosts...)
+		host := f.AcquireHost(ctx, fmt.Sprintf("give %d × %s", count, alias), hostlock.Want{Devices: map[string]int{alias: hold}}, hosts...)
 		fl := f.CreateFlavor(ctx, framework.WithAlias(alias, count))
 		srv := f.BootActive(ctx, fl, framework.WithHost(host))
 		p := f.Inspect(ctx, srv)
@@ -82,7 +84,11 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 			if len(hosts) == 0 {
 				Skip(fmt.Sprintf("no host of the lab has the devices for %q", StarlingXMultiAlias))
 			}
-			host := f.AcquireHost(ctx, "host "+StarlingXMultiAlias, hosts...)
+			hold := hostlock.Want{Devices: map[string]int{}}
+			for _, a := range want {
+				hold.Devices[a.Alias] += a.Count
+			}
+			host := f.AcquireHost(ctx, "host "+StarlingXMultiAlias, hold, hosts...)
 			fl := f.CreateFlavor(ctx, framework.WithAliasSpec(StarlingXMultiAlias))
 			Expect(fl.ExtraSpecs).To(HaveKeyWithValue(vocab.SpecPCIAlias, StarlingXMultiAlias))
 			srv := f.BootActive(ctx, fl, framework.WithHost(host))
@@ -91,11 +97,12 @@ var _ = Describe("PCI passthrough", framework.LabelsOf(labels.Passthrough), func
 		})
 
 	// Filling a host: every device of the alias goes to its own guest, no two guests share one,
-	// and the next guest finds no valid host. It needs the whole host, so it runs alone.
-	DescribeTable("no device is ever given to two guests", Serial,
+	// and the next guest finds no valid host. It holds the whole host (not the whole run: other
+	// specs run meanwhile on the other hosts).
+	DescribeTable("no device is ever given to two guests",
 		func(ctx SpecContext, alias string) {
 			hosts := f.RequireDevices(alias, 2)
-			host := f.AcquireHost(ctx, "host two "+alias+" devices", hosts...)
+			host := f.AcquireHost(ctx, "host two "+alias+" devices", hostlock.Want{Whole: true}, hosts...)
 			h, _ := f.Inventory.Host(host)
 			n := h.Count(alias)
 			fl := f.CreateFlavor(ctx, framework.WithAlias(alias, 1))
