@@ -120,11 +120,31 @@ func TestChaosStuckAndBootError(t *testing.T) {
 		}
 		return srv.ID
 	}
-	stuck, failed := boot("stuck"), boot("failed")
-	got := c.waitServer(failed, "ERROR", func(s *servers.Server) bool { return s.Status == "ERROR" })
+	// Each lie is used once, by whichever boot the mock finishes first: the two boots end in
+	// either order, so the test asks which one went to ERROR and holds the other to BUILD.
+	a, b := boot("a"), boot("b")
+	var failed, stuck string
+	c.waitServer(a, "either server to go to ERROR", func(s *servers.Server) bool {
+		for _, id := range []string{a, b} {
+			if cur, err := servers.Get(ctxT(t), c.compute, id).Extract(); err == nil && cur.Status == "ERROR" {
+				failed = id
+			}
+		}
+		return failed != ""
+	})
+	stuck = a
+	if failed == a {
+		stuck = b
+	}
+	got, err := servers.Get(ctxT(t), c.compute, failed).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if strings.Contains(got.Fault.Message, "No valid host") || got.Fault.Code != 500 {
 		t.Errorf("boot-error fault %d %q, want a spawn failure that is not no valid host", got.Fault.Code, got.Fault.Message)
 	}
+	// A third boot, with both lies used up, goes ACTIVE: by then the stuck one's boot is long over.
+	c.waitServer(boot("c"), "become ACTIVE", func(s *servers.Server) bool { return s.Status == "ACTIVE" })
 	if s, err := servers.Get(ctxT(t), c.compute, stuck).Extract(); err != nil || s.Status != "BUILD" {
 		t.Fatalf("stuck server: %v, %v; want it still in BUILD", s, err)
 	}
