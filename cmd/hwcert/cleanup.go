@@ -27,7 +27,7 @@ grammar, never by string prefix: --prefix hwcert- never touches a run of hwcert-
 hwcert did not make. A resource of a run that holds a live lease on the lab is never deleted;
 expired leases (of killed runs) are broken. "hwcert run" does the same at start with the config's
 timeouts.sweep_after.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := config.Load(configFile)
 			if err != nil {

@@ -65,7 +65,7 @@ Faults (--fault, repeatable; added to the lab's own "faults"):
 Plumbing faults (--chaos, repeatable; added to the lab's own "chaos"). RATE is a share (0.1,
 10%) or a count of first events (3x); the seed is printed, and seed:N replays a run:
 ` + chaos.Usage(),
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			l, err := lab.Load(labFile)
 			if err != nil {

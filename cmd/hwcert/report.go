@@ -15,7 +15,7 @@ func newReportCommand() *cobra.Command {
 DIR/index.html, DIR/summary.json and DIR/MANIFEST.sha256 again, with this hwcert's rendering (the
 run's own facts, such as the hwcert that ran it, come from report.json). Exits 2 when DIR holds
 no report of a run.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if from == "" {
 				return usageErr("--from: the report directory of a finished run is required")

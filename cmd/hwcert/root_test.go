@@ -10,6 +10,7 @@ func TestUsageMistakesExit2(t *testing.T) {
 		{"run", "--bogus"},        // unknown flag
 		{"version", "extra"},      // positional argument where none is taken
 		{"run", "--timeout", "x"}, // malformed flag value
+		{"run", "extra"},          // a positional argument (a label filter split by the shell)
 	} {
 		if _, code := runCommand(t, args...); code != exitUsage {
 			t.Errorf("hwcert %v: exit %d, want %d", args, code, exitUsage)

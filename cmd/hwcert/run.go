@@ -90,7 +90,7 @@ may still skip at run time, when the lab lacks what it needs.
 
 Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsAny {required,socket}):
 ` + labelHelp(),
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			latencySet := cmd.Flags().Changed("mock-boot-latency")
 			if configFile != "" && (labName != "" || len(faults) > 0 || len(chaosSpecs) > 0 || latencySet) {

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/onsi/ginkgo/v2/types"
 	"sigs.k8s.io/yaml"
 
 	"github.com/hwcert/hwcert/config"
@@ -111,7 +112,7 @@ var (
 	// Alias names end up inside pci_passthrough:alias ("name:count,..."), so ':' and ',' would
 	// make them unparseable; Nova strips surrounding spaces, so they could never match either.
 	aliasRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,254}$`)
-	// Ginkgo label syntax forbids these characters.
+	// Ginkgo label syntax forbids these characters (types.ValidateAndCleanupLabel).
 	labelForbidden = "&|!,()/"
 )
 
@@ -294,8 +295,10 @@ func (r rawEntry) validate() (Entry, []string) {
 		bad("nova_device_type", r.NovaDeviceType, "one of type-PCI, type-PF, type-VF (or omitted)")
 	}
 	for i, l := range e.Labels {
-		if strings.TrimSpace(l) == "" || strings.ContainsAny(l, labelForbidden) {
-			bad(fmt.Sprintf("labels[%d]", i), l, "a Ginkgo label: non-empty, without any of "+labelForbidden)
+		// Ginkgo's own rule, so a label it would refuse when the spec tree is built (naming no
+		// file) is refused here, naming the file and the entry.
+		if _, err := types.ValidateAndCleanupLabel(l, types.CodeLocation{}); err != nil {
+			bad(fmt.Sprintf("labels[%d]", i), l, "a Ginkgo label: non-empty, without any of "+labelForbidden+", not starting with ':' and with a value after a ':'")
 		}
 	}
 	return e, problems

@@ -144,6 +144,8 @@ func TestEntryValidation(t *testing.T) {
 		{"device type", map[string]string{"nova_device_type": "type-VDPA"}, `nova_device_type: "type-VDPA": one of type-PCI, type-PF, type-VF (or omitted)`},
 		{"device type PF on VF", map[string]string{"nova_device_type": "type-PF"}, `nova_device_type: "type-PF": type-PF only on an alias whose function is pf`},
 		{"label", map[string]string{"labels": `[QAT, "a|b"]`}, `labels[1]: "a|b": a Ginkgo label: non-empty, without any of &|!,()/`},
+		{"label starting with a colon", map[string]string{"labels": `[":x"]`}, `labels[0]: ":x": a Ginkgo label`},
+		{"label with a key and no value", map[string]string{"labels": `["vendor:"]`}, `labels[0]: "vendor:": a Ginkgo label`},
 		{"unknown field", map[string]string{"vendor": `"8086"`}, `unknown field "vendor"`},
 	}
 	for _, tc := range cases {
