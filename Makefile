@@ -80,7 +80,7 @@ faults: build
 # some runs interrupted): no verdict changes, nothing is left, the mock never crashes. Each run
 # prints its seed and faults.
 soak: build
-	$(GO) test -count=1 -tags soak -timeout 10m -v ./cmd/hwcert/ -run '^(TestSoak|TestEarlySignalStopsTheRun|TestSecondSignalExitsAtOnce|TestLeftBehindNamesTheCleanup)$$'
+	$(GO) test -count=1 -tags soak -timeout 10m -v ./cmd/hwcert/ -run '^(TestSoak|TestEarlySignalStopsTheRun|TestSecondSignalExitsAtOnce|TestLeftBehindNamesTheCleanup|TestRunAbortsOnceWhenTheLabIsGone)$$'
 
 # Real clients (openstack CLI, virsh) against `hwcert mock`.
 conformance: build

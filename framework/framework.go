@@ -74,6 +74,7 @@ func (f *Framework) beforeEach() {
 	f.mu.Unlock()
 	DeferOnFailure(f.captureEvidence, NodeTimeout(2*time.Minute))
 	guardRetries()
+	f.abortIfLabGone()
 }
 
 // Catalog is the device catalog the spec tree is built from; call it inside a Describe body.

@@ -1,9 +1,12 @@
 package framework
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	"github.com/onsi/ginkgo/v2/types"
@@ -53,7 +56,29 @@ func FailLab(err error, what string, args ...any) {
 	GinkgoHelper()
 	msg := fmt.Sprintf(what, args...) + ": " + err.Error()
 	AddReportEntry(EntryLabError, msg, ReportEntryVisibilityNever)
+	labErrorSeen.Store(true)
 	Fail(LabErrorPrefix + msg)
+}
+
+// labErrorSeen is set by a lab error and cleared by the next spec's look at the lab.
+var labErrorSeen atomic.Bool
+
+// labGoneProbe bounds the look at the lab after a lab error: the cloud's retries of one call
+// take some ten seconds when nothing listens.
+const labGoneProbe = 30 * time.Second
+
+// abortIfLabGone runs before a spec that follows a lab error: when the cloud does not answer
+// even the list of its compute hosts, the lab is gone (killed, unreachable), and the run stops
+// once with that one lab error instead of failing every remaining spec after its full waits.
+func (f *Framework) abortIfLabGone() {
+	if !labErrorSeen.Swap(false) {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), labGoneProbe)
+	defer cancel()
+	if _, err := f.Cloud.Hosts(ctx); err != nil && (IsLabError(err) || ctx.Err() != nil) {
+		AbortSuite(fmt.Sprintf("%sthe lab is gone: after a lab error, the cloud does not answer the list of its compute hosts (%v); the remaining specs are not run", LabErrorPrefix, err))
+	}
 }
 
 // verdictFailures remembers the specs whose attempt failed for another reason than the lab, so
