@@ -144,6 +144,29 @@ func (in *Inspector) once(ctx context.Context, host string, fn func(c *libvirt.C
 	}
 }
 
+// Keepalive: a PING every keepAliveInterval seconds, the peer dead after keepAliveCount
+// unanswered ones (libvirt's virsh default is 5 s × 6).
+var (
+	keepAliveInterval      = 5
+	keepAliveCount    uint = 3
+)
+
+var eventLoop sync.Once
+
+// startEventLoop runs libvirt's default event loop, which the client's keepalive needs; it must
+// be registered before the first connection opens, and runs for the life of the process.
+func startEventLoop() {
+	eventLoop.Do(func() {
+		if err := libvirt.EventRegisterDefaultImpl(); err != nil {
+			return // no keepalive; calls are still bounded by their deadlines
+		}
+		go func() {
+			for libvirt.EventRunDefaultImpl() == nil {
+			}
+		}()
+	})
+}
+
 // call runs fn on the connection, opening it (or reopening a dead one: libvirtd restarted, the
 // ssh link dropped) first. Only the holder of the turn calls it.
 func (hc *hostConn) call(fn func(c *libvirt.Connect, uri string) error) error {
@@ -153,10 +176,15 @@ func (hc *hostConn) call(fn func(c *libvirt.Connect, uri string) error) error {
 		}
 	}
 	if hc.conn == nil {
+		startEventLoop()
 		c, err := libvirt.NewConnect(hc.uri)
 		if err != nil {
 			return fmt.Errorf("connect to libvirt at %s: %w", hc.uri, err)
 		}
+		// With keepalive the client declares a peer dead that stops answering (a frozen host, an
+		// ssh link that stalls), so a call in flight fails instead of waiting for its deadline.
+		// A daemon without keepalive support still serves the calls: not a reason to fail.
+		_ = c.SetKeepAlive(keepAliveInterval, keepAliveCount)
 		hc.conn = c
 	}
 	err := fn(hc.conn, hc.uri)
