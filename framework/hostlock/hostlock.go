@@ -36,6 +36,26 @@ func New(cloud *openstack.Client, runID string, process int) *Holder {
 	return &Holder{cloud: cloud, id: fmt.Sprintf("%s-p%d", runID, process)}
 }
 
+// ReleaseAll gives back every lease of the lab this process still holds. A run calls it when it
+// ends, whatever happened: a spec interrupted in the middle of a claim can leave a lease whose
+// create took effect but was never answered, and it would block the host for other runs until
+// its expiry.
+func (h *Holder) ReleaseAll(ctx context.Context) error {
+	ls, err := h.cloud.Leases(ctx)
+	if err != nil {
+		return fmt.Errorf("giving back the leases of %s: %w", h.id, err)
+	}
+	var errs []error
+	for _, l := range ls {
+		if strings.HasPrefix(l.Holder, h.id+"-") {
+			if err := h.cloud.ReleaseLease(ctx, l); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Lock is what a spec holds on one host.
 type Lock struct {
 	Host   string

@@ -277,3 +277,35 @@ func TestClaimOn(t *testing.T) {
 		})
 	}
 }
+
+// At its end a run gives back every lease its process still holds, and only those: a lease it
+// never got an answer for would otherwise block the host for other runs until its expiry.
+func TestReleaseAllGivesBackOnlyThisProcessesLeases(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := cloud(t, ctx)
+	mine, p11, other := New(c, "20260101t000000-aaaaaa", 1), New(c, "20260101t000000-aaaaaa", 11), New(c, "20260101t000000-bbbbbb", 1)
+	for _, x := range []struct {
+		h    *Holder
+		host string
+	}{{mine, "h1"}, {mine, "h2"}, {p11, "h3"}, {other, "h4"}} {
+		if _, err := x.h.Acquire(ctx, 10*time.Millisecond, hosts(x.host), time.Now().Add(time.Hour), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mine.ReleaseAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ls, err := c.Leases(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left []string
+	for _, l := range ls {
+		left = append(left, l.Holder)
+	}
+	slices.Sort(left)
+	if len(left) != 2 || !strings.HasPrefix(left[0], "20260101t000000-aaaaaa-p11-") || !strings.HasPrefix(left[1], "20260101t000000-bbbbbb-p1-") {
+		t.Fatalf("leases left after ReleaseAll of process 1: %v, want process 11's and the other run's", left)
+	}
+}

@@ -175,7 +175,7 @@ var (
 func Register() {
 	registerOnce.Do(func() {
 		SynchronizedBeforeSuite(setupProcess1, setupAll, NodeTimeout(5*time.Minute))
-		SynchronizedAfterSuite(teardownAll, teardownProcess1)
+		SynchronizedAfterSuite(teardownAll, teardownProcess1, NodeTimeout(2*time.Minute))
 	})
 }
 
@@ -281,8 +281,17 @@ func Discover(ctx context.Context, cfg *config.Config, cloud *openstack.Client, 
 	return inv, nil
 }
 
-func teardownAll() {
-	if env != nil && env.Hypervisors != nil {
+func teardownAll(ctx SpecContext) {
+	if env == nil {
+		return
+	}
+	if env.Hosts != nil {
+		// Not a failure of the run: a lease that cannot be given back lapses at its expiry.
+		if err := env.Hosts.ReleaseAll(ctx); err != nil {
+			GinkgoWriter.Printf("hwcert: %v (they lapse at their expiry)\n", err)
+		}
+	}
+	if env.Hypervisors != nil {
 		_ = env.Hypervisors.Close()
 	}
 }
