@@ -3,15 +3,11 @@ package hypervisor
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/hwcert/hwcert/mock/lab"
-	"github.com/hwcert/hwcert/mock/libvirtd"
 )
 
 // freezer forwards a unix socket to another and, once frozen, stops forwarding either way while
@@ -44,24 +40,8 @@ func (f *freezer) pipe(dst, src net.Conn) {
 func TestKeepaliveDeclaresAFrozenHostDead(t *testing.T) {
 	keepAliveInterval, keepAliveCount = 1, 2
 	t.Cleanup(func() { keepAliveInterval, keepAliveCount = 5, 3 })
-	l, err := lab.Load(filepath.Join("..", "..", "fixtures", "labs", "aio.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	invs, err := l.Inventories()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	real, proxied := filepath.Join(dir, "lv.sock"), filepath.Join(dir, "proxy.sock")
-	ln, err := net.Listen("unix", real)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := libvirtd.New("controller-0", invs["controller-0"], nil)
-	d.SetLogger(slog.New(slog.DiscardHandler))
-	go func() { _ = d.Serve(ln) }()
-	t.Cleanup(func() { _ = d.Close() })
+	real := serveAIO(t, nil)
+	proxied := filepath.Join(t.TempDir(), "proxy.sock")
 	pln, err := net.Listen("unix", proxied)
 	if err != nil {
 		t.Fatal(err)

@@ -15,19 +15,15 @@ import (
 	"github.com/hwcert/hwcert/mock/libvirtd"
 )
 
-// mockHost serves one host of the aio lab from the mock's libvirtd with the given chaos, and
-// returns an inspector pointed at it and the retries it reports.
-func mockHost(t *testing.T, faults ...string) (*Inspector, *chaos.Set, func() []Retry) {
+// serveAIO serves the aio lab's host from the mock's libvirtd (with the chaos, when set) on a
+// unix socket, and returns its path.
+func serveAIO(t *testing.T, set *chaos.Set) string {
 	t.Helper()
 	l, err := lab.Load(filepath.Join("..", "..", "fixtures", "labs", "aio.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	invs, err := l.Inventories()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set, err := chaos.Parse(append(faults, "seed:7"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,9 +34,23 @@ func mockHost(t *testing.T, faults ...string) (*Inspector, *chaos.Set, func() []
 	}
 	d := libvirtd.New("controller-0", invs["controller-0"], nil)
 	d.SetLogger(slog.New(slog.DiscardHandler))
-	d.SetChaos(set)
+	if set != nil {
+		d.SetChaos(set)
+	}
 	go func() { _ = d.Serve(ln) }()
 	t.Cleanup(func() { _ = d.Close() })
+	return sock
+}
+
+// mockHost serves one host of the aio lab from the mock's libvirtd with the given chaos, and
+// returns an inspector pointed at it and the retries it reports.
+func mockHost(t *testing.T, faults ...string) (*Inspector, *chaos.Set, func() []Retry) {
+	t.Helper()
+	set, err := chaos.Parse(append(faults, "seed:7"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := serveAIO(t, set)
 	set.Arm()
 	in := New(func(string) (string, error) { return "qemu+unix:///system?socket=" + sock, nil })
 	var mu sync.Mutex
