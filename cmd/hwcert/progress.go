@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -46,6 +47,15 @@ type progress struct {
 
 	mu   sync.Mutex
 	done int
+	// running is, per process, the spec running and its last step, for the stuck reports of a
+	// run in one process (a parallel run's come from Ginkgo's progress reports of the workers).
+	running map[int]*runningSpec
+}
+
+type runningSpec struct {
+	text, step      string
+	since, stepFrom time.Time
+	reported        time.Time
 }
 
 func newProgress(out io.Writer, total int, color bool) *progress {
@@ -82,11 +92,20 @@ func (p *progress) event(e specEvent) {
 	defer p.mu.Unlock()
 	switch e.Kind {
 	case "start":
+		if p.running == nil {
+			p.running = map[int]*runningSpec{}
+		}
+		now := time.Now()
+		p.running[e.Process] = &runningSpec{text: e.Text, since: now, stepFrom: now, reported: now}
 		fmt.Fprintf(p.out, "%s %s  [p%d]\n", p.paint(ansiCyan, "▶ start  "), e.Text, e.Process)
 	case "step":
+		if r := p.running[e.Process]; r != nil {
+			r.step, r.stepFrom = e.Reason, time.Now()
+		}
 		// The process tells the steps of specs running at once apart; its start line names the spec.
 		fmt.Fprintf(p.out, "  [p%d] %s (%.1fs)\n", e.Process, e.Reason, e.Seconds)
 	case "end":
+		delete(p.running, e.Process)
 		p.done++
 		code := map[string]string{"passed": ansiGreen, "failed": ansiRed, "skipped": ansiYellow}[e.State]
 		if code == "" {
@@ -131,6 +150,41 @@ func (p *progress) stuck(r types.ProgressReport) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// watch prints, every interval until stop is closed, each spec that has run for an interval
+// since its start or its last report, with the step it is on: what a person needs to see when
+// a run seems to hang in one process.
+func (p *progress) watch(interval time.Duration, stop <-chan struct{}) {
+	if interval <= 0 {
+		return
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case now := <-t.C:
+			p.reportStuck(now, interval)
+		}
+	}
+}
+
+func (p *progress) reportStuck(now time.Time, interval time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, proc := range slices.Sorted(maps.Keys(p.running)) {
+		r := p.running[proc]
+		if now.Sub(r.reported) < interval {
+			continue
+		}
+		r.reported = now
+		fmt.Fprintf(p.out, "%s %s  (running %s)\n", p.paint(ansiYellow, "… waiting"), r.text, now.Sub(r.since).Round(time.Second))
+		if r.step != "" {
+			fmt.Fprintf(p.out, "    step: %s (since %s)\n", r.step, now.Sub(r.stepFrom).Round(time.Second))
 		}
 	}
 }

@@ -231,8 +231,12 @@ Labels (--label-filter uses Ginkgo's syntax: qat && !negative, policy: containsA
 			} else {
 				registerProgress(events.event)
 				if !verbose {
-					// The progress lines and the summary replace Ginkgo's dots.
+					// The progress lines and the summary replace Ginkgo's dots (and its progress
+					// reports, so the stuck specs are reported by watch instead).
 					formatter.ColorableStdOut = io.Discard
+					stopWatch := make(chan struct{})
+					defer close(stopWatch)
+					go events.watch(suiteConfig.PollProgressAfter, stopWatch)
 				}
 			}
 
