@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"strconv"
 	"strings"
 )
 
@@ -33,6 +34,12 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 		return "not-testable"
 	},
 	"join": strings.Join,
+	"count": func(n int, word string) string {
+		if n == 1 {
+			return "1 " + word
+		}
+		return strconv.Itoa(n) + " " + word + "s"
+	},
 	"configText": func(raw []byte) string {
 		var b bytes.Buffer
 		if json.Indent(&b, raw, "", "  ") != nil {
