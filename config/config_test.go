@@ -304,3 +304,12 @@ func TestParseErrorsGiveLineAndColumn(t *testing.T) {
 		}
 	}
 }
+
+// The name prefix rule, shared by the config and `hwcert cleanup --prefix`.
+func TestValidNamePrefix(t *testing.T) {
+	for p, ok := range map[string]bool{"hwcert-": true, "hwcert-ci-": true, "d": true, "": false, "-x": false, "a b": false, "x/": false, "abcdefghijabcdefghijabcdefghijabc": false} {
+		if got := ValidNamePrefix(p); got != ok {
+			t.Errorf("ValidNamePrefix(%q) = %v, want %v", p, got, ok)
+		}
+	}
+}

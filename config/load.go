@@ -42,6 +42,13 @@ const (
 // specs need to aim at a host with a known topology.
 const MinComputeMicroversion = 74
 
+// NamePrefixRule says what a name prefix (name_prefix, `hwcert cleanup --prefix`) must be.
+const NamePrefixRule = "1-32 characters from [A-Za-z0-9._-], starting with a letter or digit"
+
+// ValidNamePrefix reports whether p is a prefix the harness names resources with: the config
+// refuses any other, and cleanup refuses to sweep by one.
+func ValidNamePrefix(p string) bool { return namePrefixRE.MatchString(p) }
+
 // HostPlaceholder is replaced by the compute host name in Hypervisors.URITemplate.
 const HostPlaceholder = "{host}"
 
@@ -214,8 +221,8 @@ func (c *Config) Validate() error {
 	if p, b := c.Timeouts.Poll.Duration, c.Timeouts.Boot.Duration; p > 0 && b > 0 && p >= b {
 		bad("timeouts.poll", p.String(), fmt.Sprintf("shorter than timeouts.boot (%s), or a boot is observed at most once", b))
 	}
-	if !namePrefixRE.MatchString(c.NamePrefix) {
-		bad("name_prefix", c.NamePrefix, "1-32 characters from [A-Za-z0-9._-], starting with a letter or digit")
+	if !ValidNamePrefix(c.NamePrefix) {
+		bad("name_prefix", c.NamePrefix, NamePrefixRule)
 	}
 	if strings.TrimSpace(c.DeviceCatalog) == "" {
 		bad("device_catalog", c.DeviceCatalog, "a device catalog file or directory")

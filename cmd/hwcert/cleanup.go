@@ -8,7 +8,6 @@ import (
 
 	"github.com/hwcert/hwcert/config"
 	"github.com/hwcert/hwcert/framework/openstack"
-	"github.com/hwcert/hwcert/framework/runid"
 )
 
 func init() { subcommands = append(subcommands, newCleanupCommand) }
@@ -36,8 +35,8 @@ timeouts.sweep_after.`,
 			if prefix == "" {
 				prefix = cfg.NamePrefix
 			}
-			if err := runid.CheckPrefix(prefix); err != nil {
-				return usageErr("--prefix: %v", err)
+			if !config.ValidNamePrefix(prefix) {
+				return usageErr("--prefix %q: expected %s, as a config's name_prefix", prefix, config.NamePrefixRule)
 			}
 			if olderThan < 0 {
 				return usageErr("--older-than %s: expected a non-negative duration (0: every run of the prefix)", olderThan)

@@ -13,8 +13,6 @@ package runid
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -78,15 +76,4 @@ func StartedAt(name, prefix string) (time.Time, bool) {
 func Stale(name, prefix string, olderThan time.Duration, now time.Time) bool {
 	n, ok := Parse(name, prefix)
 	return ok && now.Sub(n.Started) > olderThan
-}
-
-var prefixRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$`)
-
-// CheckPrefix refuses a prefix the harness would not name resources with (the config's
-// name_prefix rule), such as one that is empty or has spaces.
-func CheckPrefix(prefix string) error {
-	if !prefixRE.MatchString(prefix) {
-		return fmt.Errorf("prefix %q: expected 1-32 characters from [A-Za-z0-9._-] starting with a letter or digit, as a config's name_prefix", prefix)
-	}
-	return nil
 }

@@ -65,11 +65,3 @@ func TestParse(t *testing.T) {
 		t.Fatalf("Parse = %+v, %v; want %+v", n, ok, want)
 	}
 }
-
-func TestCheckPrefix(t *testing.T) {
-	for p, ok := range map[string]bool{"hwcert-": true, "hwcert-ci-": true, "d": true, "": false, "-x": false, "a b": false, "x/": false, "abcdefghijabcdefghijabcdefghijabc": false} {
-		if err := CheckPrefix(p); (err == nil) != ok {
-			t.Errorf("CheckPrefix(%q) = %v, want ok %v", p, err, ok)
-		}
-	}
-}
